@@ -1,0 +1,5 @@
+"""``python -m needgraph`` runs the CLI."""
+
+from needgraph.cli import main
+
+main()

@@ -1,0 +1,38 @@
+"""The ``needgraph`` command line: a thin face over the library, one module per command group."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from needgraph.cli.common import run_guarded
+from needgraph.cli.stats import stats
+
+app = typer.Typer(
+    name="needgraph",
+    help="Knowledge-graph reasoning for telecom customer-service analysis.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("stats")(stats)
+
+
+@app.callback()
+def _root() -> None:
+    """Knowledge-graph reasoning for telecom customer-service analysis."""
+
+
+# Command groups live in their own modules; each exposes a ``typer.Typer`` named ``app``.
+for _module, _name in (("needgraph.cli.ontology", "ontology"),):
+    try:
+        app.add_typer(importlib.import_module(_module).app, name=_name)
+    except ModuleNotFoundError as _exc:  # a group whose module is not in this checkout
+        if _exc.name != _module:
+            raise
+
+
+def main() -> None:
+    """Entry point of the ``needgraph`` console script."""
+    run_guarded(app)

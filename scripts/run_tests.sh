@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Start a real Neo4j, run lint, type checks and the whole test suite, and stop Neo4j even on failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:?VENV must point at the project virtualenv}
+export PATH="$VENV/bin:$PATH"
+export NEEDGRAPH_NEO4J_STATE=${NEEDGRAPH_NEO4J_STATE:-$PWD/.neo4j}
+
+python3 scripts/neo4j_server.py start || { echo "Neo4j did not start" >&2; exit 1; }
+trap 'python3 scripts/neo4j_server.py stop' EXIT
+# shellcheck disable=SC1091
+source "$NEEDGRAPH_NEO4J_STATE/env"
+
+status=0
+echo ">> ruff"; ruff check needgraph tests bench scripts || status=1
+echo ">> mypy"; mypy || status=1
+echo ">> pytest"
+NEEDGRAPH_PROGRESS=0 python -m pytest -p no:cacheprovider "$@" || status=1
+exit $status
