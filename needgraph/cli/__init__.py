@@ -7,6 +7,7 @@ import importlib
 import typer
 
 from needgraph.cli.common import run_guarded
+from needgraph.cli.serve import serve
 from needgraph.cli.stats import stats
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("stats")(stats)
+app.command("serve")(serve)
 
 
 @app.callback()

@@ -1,0 +1,1 @@
+"""The HTTP face of needgraph (FastAPI). Only this package imports FastAPI."""
