@@ -6,7 +6,7 @@ VENV=${VENV:?VENV must point at the project virtualenv}
 export PATH="$VENV/bin:$PATH"
 export NEEDGRAPH_NEO4J_STATE=${NEEDGRAPH_NEO4J_STATE:-$PWD/.neo4j}
 
-python3 scripts/neo4j_server.py start || { echo "Neo4j did not start" >&2; exit 1; }
+python3 scripts/neo4j_server.py start >/dev/null || { echo "Neo4j did not start" >&2; exit 1; }
 trap 'python3 scripts/neo4j_server.py stop' EXIT
 # shellcheck disable=SC1091
 source "$NEEDGRAPH_NEO4J_STATE/env"

@@ -62,7 +62,10 @@ class Neo4jStore(GraphStore):
         self.uri = uri
         self.database = database
         self._driver: Driver = neo4j.GraphDatabase.driver(
-            uri, auth=(username, password), max_connection_pool_size=32
+            uri,
+            auth=(username, password),
+            max_connection_pool_size=32,
+            notifications_min_severity="OFF",  # counts over unused types warn; not news
         )
 
     # -- lifecycle -------------------------------------------------------------------------
