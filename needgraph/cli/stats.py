@@ -8,6 +8,7 @@ import typer
 
 from needgraph.cli.common import print_json
 from needgraph.graph.factory import open_store
+from needgraph.ontology.versioning import current_version
 
 
 def stats(
@@ -18,7 +19,8 @@ def stats(
         store.ping()
         counts = store.counts()
         where = store.describe()
-        version = store.get_meta("ontology.version")
+        record = current_version(store)
+        version = record.version if record else None
     if as_json:
         print_json(
             {
@@ -32,6 +34,7 @@ def stats(
         )
         return
     typer.echo(f"store: {where}")
+    typer.echo(f"ontology version: {version or 'none loaded (run: needgraph ontology load)'}")
     typer.echo(f"nodes: {counts.total_nodes:,}")
     for label, n in sorted(counts.nodes.items()):
         typer.echo(f"  {label:<14} {n:>12,}")
