@@ -7,6 +7,8 @@ import importlib
 import typer
 
 from needgraph.cli.common import run_guarded
+from needgraph.cli.generate import generate
+from needgraph.cli.ingest import ingest
 from needgraph.cli.serve import serve
 from needgraph.cli.stats import stats
 
@@ -19,6 +21,8 @@ app = typer.Typer(
 )
 app.command("stats")(stats)
 app.command("serve")(serve)
+app.command("generate")(generate)
+app.command("ingest")(ingest)
 
 
 @app.callback()
