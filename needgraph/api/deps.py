@@ -1,13 +1,38 @@
-"""Shared FastAPI dependencies (``Annotated`` aliases used by the routes)."""
+"""Shared FastAPI dependencies (``Annotated`` aliases used by the routes).
+
+Authentication: every ``/v1`` route depends on one of the role aliases below, which read the
+``X-API-Key`` header, authenticate it with the app's :class:`~needgraph.security.keys.KeyRing`
+(401 when missing, unknown or revoked) and check the scope the route needs (403 otherwise).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import APIKeyHeader
 
+from needgraph.api.schemas.common import DEFAULT_LIMIT, MAX_LIMIT
+from needgraph.api.services.ingest_jobs import IngestJobRunner
+from needgraph.api.services.ontology_editor import OntologyEditor
+from needgraph.api.settings import ApiSettings
 from needgraph.config import Settings
 from needgraph.graph.base import GraphStore
+from needgraph.security.keys import KeyRing, Principal
+from needgraph.security.roles import Scope
+
+API_KEY_HEADER = "X-API-Key"
+api_key_header = APIKeyHeader(
+    name=API_KEY_HEADER,
+    scheme_name="ApiKey",
+    description="An API key (`needgraph keys create --role ROLE --name NAME`). Roles: analyst "
+    "(read), engine (read, events, outcomes), editor (read, ontology write), admin (all).",
+    auto_error=False,
+)
 
 
 def get_store(request: Request) -> GraphStore:
@@ -22,5 +47,130 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+def get_api_settings(request: Request) -> ApiSettings:
+    """The API-only settings the app was built with."""
+    settings: ApiSettings = request.app.state.api_settings
+    return settings
+
+
+def get_editor(request: Request) -> OntologyEditor:
+    """The ontology editor of the configured ontology folder."""
+    editor: OntologyEditor = request.app.state.editor
+    return editor
+
+
+def get_ingest(request: Request) -> IngestJobRunner:
+    """The ingest job runner."""
+    runner: IngestJobRunner = request.app.state.ingest
+    return runner
+
+
+def get_principal(
+    request: Request, key: Annotated[str | None, Security(api_key_header)]
+) -> Principal:
+    """Authenticate the request's API key (401 problem when missing, unknown or revoked)."""
+    keyring: KeyRing = request.app.state.keyring
+    principal = keyring.authenticate(key)
+    request.state.key_id = principal.key_id
+    return principal
+
+
+SCOPE_OF: dict[Callable[..., Principal], Scope] = {}
+"""The scope each role dependency checks (the OpenAPI builder documents it per operation)."""
+
+
+def require(scope: Scope) -> Callable[[Principal], Principal]:
+    """Return a dependency that lets only callers whose role grants ``scope`` through (403)."""
+
+    def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        KeyRing.authorise(principal, scope)
+        return principal
+
+    dependency.__name__ = f"require_{scope.name}"
+    SCOPE_OF[dependency] = scope
+    return dependency
+
+
+_LIST_PARAMS: dict[int, frozenset[str]] = {}
+
+
+def _takes_many(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    return origin in (Union, UnionType) and any(_takes_many(a) for a in get_args(annotation))
+
+
+def _list_params(route: Any) -> frozenset[str]:
+    found = _LIST_PARAMS.get(id(route))
+    if found is None:
+        names: set[str] = set()
+        pending = [getattr(route, "dependant", None)]
+        while pending:
+            dependant = pending.pop()
+            if dependant is None:
+                continue
+            names |= {
+                p.alias for p in dependant.query_params if _takes_many(p.field_info.annotation)
+            }
+            pending.extend(dependant.dependencies)
+        found = frozenset(names)
+        _LIST_PARAMS[id(route)] = found
+    return found
+
+
+def reject_repeated_query(request: Request) -> None:
+    """Refuse a single-valued query parameter given more than once (422 naming it).
+
+    FastAPI would silently keep the last value; a client sending two is confused.
+    """
+    names = [name for name, _value in request.query_params.multi_items()]
+    repeated = {name for name in names if names.count(name) > 1}
+    if not repeated:
+        return
+    wrong = sorted(repeated - _list_params(request.scope.get("route")))
+    if wrong:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "repeated",
+                    "loc": ("query", wrong[0]),
+                    "msg": "given more than once; this parameter takes one value",
+                    "input": None,
+                }
+            ]
+        )
+
+
+@dataclass(frozen=True)
+class PageParams:
+    """Paging of a list: at most ``limit`` items from ``offset`` on."""
+
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"page size (1-{MAX_LIMIT})")
+    ] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, description="index of the first item")] = 0,
+) -> PageParams:
+    """Read ``limit`` and ``offset``."""
+    return PageParams(limit, offset)
+
+
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+ApiSettingsDep = Annotated[ApiSettings, Depends(get_api_settings)]
+EditorDep = Annotated[OntologyEditor, Depends(get_editor)]
+IngestDep = Annotated[IngestJobRunner, Depends(get_ingest)]
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+Reader = Annotated[Principal, Depends(require(Scope.read))]
+OntologyWriter = Annotated[Principal, Depends(require(Scope.ontology_write))]
+IngestAdmin = Annotated[Principal, Depends(require(Scope.ingest))]
+KeysAdmin = Annotated[Principal, Depends(require(Scope.keys))]
+EventSender = Annotated[Principal, Depends(require(Scope.events))]
+OutcomeSender = Annotated[Principal, Depends(require(Scope.outcomes))]
+Trainer = Annotated[Principal, Depends(require(Scope.train))]

@@ -31,7 +31,7 @@ def _root() -> None:
 
 
 # Command groups live in their own modules; each exposes a ``typer.Typer`` named ``app``.
-for _module, _name in (("needgraph.cli.ontology", "ontology"),):
+for _module, _name in (("needgraph.cli.ontology", "ontology"), ("needgraph.cli.keys", "keys")):
     try:
         app.add_typer(importlib.import_module(_module).app, name=_name)
     except ModuleNotFoundError as _exc:  # a group whose module is not in this checkout

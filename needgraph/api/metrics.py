@@ -1,0 +1,77 @@
+"""Prometheus metrics of one app instance (its own registry, so apps never share series).
+
+* ``needgraph_http_requests_total{method,route,status}`` - requests answered;
+* ``needgraph_http_request_duration_seconds{method,route,status}`` - latency histogram;
+* ``needgraph_ingest_jobs_total{status}`` - ingest jobs submitted / done / failed / interrupted;
+* ``needgraph_ingest_jobs_in_progress`` - jobs queued or running;
+* ``needgraph_ingest_rows_total{outcome}`` - rows read / written / quarantined by API jobs;
+* the process collector's ``process_*`` series.
+
+``route`` is the route template (``/v1/concepts/{concept_id}``), never the raw path, so ids and
+customer keys neither reach the metrics nor blow up their cardinality; requests that match no
+route count as ``<unmatched>``.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
+
+UNMATCHED_ROUTE = "<unmatched>"
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class ApiMetrics:
+    """The metrics one app exposes at ``/metrics``."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        labels = ("method", "route", "status")
+        self.requests = Counter(
+            "needgraph_http_requests", "HTTP requests answered.", labels, registry=self.registry
+        )
+        self.latency = Histogram(
+            "needgraph_http_request_duration_seconds",
+            "Time to answer an HTTP request.",
+            labels,
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self.ingest_jobs = Counter(
+            "needgraph_ingest_jobs", "Ingest jobs by status.", ("status",), registry=self.registry
+        )
+        self.ingest_in_progress = Gauge(
+            "needgraph_ingest_jobs_in_progress",
+            "Ingest jobs queued or running.",
+            registry=self.registry,
+        )
+        self.ingest_rows = Counter(
+            "needgraph_ingest_rows",
+            "Rows of API ingest jobs.",
+            ("outcome",),
+            registry=self.registry,
+        )
+        for status in ("submitted", "done", "failed", "interrupted"):
+            self.ingest_jobs.labels(status)
+        for outcome in ("read", "written", "quarantined"):
+            self.ingest_rows.labels(outcome)
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request and its latency."""
+        code = str(status)
+        self.requests.labels(method, route, code).inc()
+        self.latency.labels(method, route, code).observe(seconds)
+
+    def render(self) -> bytes:
+        """Return the text exposition of every metric."""
+        return generate_latest(self.registry)
