@@ -49,6 +49,7 @@ def build_lexicon() -> Lexicon:
         _e("宽带掉线", "cause.disconnection", pref=True),
         _e("掉线", "cause.disconnection"),
         _e("断网", "cause.disconnection"),
+        _e("光猫红灯", "cause.disconnection"),
         _e("keeps dropping", "cause.disconnection", "en"),
         _e("dropping", "cause.disconnection", "en"),
         _e("卡顿", "cause.lag", pref=True),
@@ -154,11 +155,34 @@ def test_card_nouns_are_not_lag(linker: TextLinker) -> None:
     assert _by_concept(linker.analyse("卡得不行"), "cause.lag")[0].is_current
 
 
-def test_longest_match_wins(linker: TextLinker) -> None:
+def test_longest_match_wins_and_topics_may_overlap_problems(linker: TextLinker) -> None:
     result = linker.analyse("宽带掉线")
-    assert [(m.concept_id, m.evidence) for m in result.mentions] == [
+    assert [(m.concept_id, m.evidence) for m in result.mentions if m.kind == "Cause"] == [
         ("cause.disconnection", "宽带掉线")
     ]
+    signal = linker.analyse("手机信号差到爆")
+    assert {(m.concept_id, m.evidence) for m in signal.mentions} == {
+        (WIRELESS, "手机信号"),
+        ("cause.weak_coverage", "信号差"),
+    }
+
+
+def test_gapped_complaint_phrases(linker: TextLinker) -> None:
+    cases = [
+        ("信号很差", "cause.weak_coverage", "信号很差"),
+        ("宽带老是掉线", "cause.disconnection", "宽带老是掉线"),
+        ("光猫一直闪红灯", "cause.disconnection", "光猫一直闪红灯"),
+        ("晚上就卡", "cause.evening_congestion", "晚上就卡"),  # not just 卡 (lag)
+    ]
+    for text, concept, evidence in cases:
+        causes = [m for m in linker.analyse(text).mentions if m.kind == "Cause"]
+        assert [(m.concept_id, m.evidence) for m in causes] == [(concept, evidence)], text
+        assert causes[0].is_current
+    exact = linker.analyse("信号差").mentions[0].confidence
+    assert linker.analyse("信号很差").mentions[0].confidence < exact
+    # a negation or a clause break inside the gap stops it
+    assert linker.analyse("信号不差").mentions == ()
+    assert [m.evidence for m in linker.analyse("光猫好的,红灯没亮").mentions] == []
 
 
 def test_confidence_reflects_label_specificity_and_ambiguity(linker: TextLinker) -> None:

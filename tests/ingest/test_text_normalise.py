@@ -51,6 +51,12 @@ def test_urls_removed_hashtags_unwrapped_handles_split_from_text() -> None:
     assert result.mentions == ("China_Mobile",)
 
 
+def test_weibo_reply_prefix_goes_with_the_handle() -> None:
+    result = normalise_text("回复@中国电信:谢谢，师傅下午来修好了[赞]")
+    assert result.text == "谢谢,师傅下午来修好了"
+    assert result.mentions == ("中国电信",)
+
+
 def test_operator_handle_without_space_keeps_the_complaint() -> None:
     result = normalise_text("@中国移动10086宽带又断了")
     assert result.mentions == ("中国移动10086",)
@@ -89,6 +95,7 @@ def test_language_detection_by_script(text: str, lang: str) -> None:
 def test_explicit_language_wins_and_is_validated() -> None:
     assert detect_language("宽带又断了", "en") == "en"
     assert detect_language("my wifi", "zh-CN") == "zh"
+    assert detect_language("my wifi", "auto") == "en"
     with pytest.raises(UnsupportedLanguageError) as info:
         detect_language("bonjour", "fr")
     assert "zh" in info.value.hint

@@ -36,6 +36,15 @@ if TYPE_CHECKING:
 DEFAULT_THRESHOLDS: Mapping[str, float | None] = {"en": 0.65, "zh": None}
 DEFAULT_MARGIN = 0.02
 FALLBACK_KINDS: tuple[str, ...] = ("Cause", "Need")
+MIN_ZH_CHARS = 4
+MIN_EN_WORDS = 3
+
+
+def worth_embedding(clause: str, lang: str) -> bool:
+    """Whether a clause says enough to embed: >= 4 Han characters, or >= 3 English words."""
+    if lang == "zh":
+        return sum(1 for c in clause if "\u4e00" <= c <= "\u9fff") >= MIN_ZH_CHARS
+    return len([w for w in clause.split() if any(ch.isalpha() for ch in w)]) >= MIN_EN_WORDS
 
 
 @dataclass(frozen=True)

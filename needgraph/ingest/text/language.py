@@ -20,6 +20,7 @@ LANGUAGES: tuple[Literal["zh", "en"], ...] = ("zh", "en")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]{2,}|\b[aAI]\b")
 _PLACEHOLDER = re.compile(r"<(?:PHONE|ID|EMAIL|ACCOUNT)>")
+_DETECT = frozenset({"auto", "unknown", "und"})
 #: A text is Chinese when its Han characters reach this share of all language units.
 ZH_SHARE = 0.4
 
@@ -43,7 +44,8 @@ def detect_language(text: str, explicit: str | None = None) -> Language:
 
     Args:
         text: Normalised customer text.
-        explicit: A language the caller knows (``zh``, ``en``, ``zh-CN`` …), or ``None``.
+        explicit: A language the caller knows (``zh``, ``en``, ``zh-CN`` …), or ``None``
+            (also ``auto``, ``unknown``, ``und``) to detect it.
 
     Raises:
         UnsupportedLanguageError: ``explicit`` names neither Chinese nor English.
@@ -52,7 +54,7 @@ def detect_language(text: str, explicit: str | None = None) -> Language:
         >>> detect_language("WiFi信号差"), detect_language("my 5G keeps dropping")
         ('zh', 'en')
     """
-    if explicit:
+    if explicit and explicit.strip().lower() not in _DETECT:
         return normalise_language(explicit)
     bare = _PLACEHOLDER.sub(" ", text)
     han = len(_HAN.findall(bare))

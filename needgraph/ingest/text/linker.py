@@ -1,10 +1,13 @@
 """Link customer text to ontology concepts: :class:`TextLinker`.
 
 One text goes through: normalisation and PII masking -> language detection -> spaCy
-tokenization and phrase matching (zh: jieba) plus a character-level scan of every surface form
--> longest-match span selection -> clause-scoped negation and resolution -> confidence ->
-optional embedding fallback for clauses nothing matched -> domain scores. ``analyse_batch``
-runs the same steps over many texts with one embedding call per batch.
+tokenization (zh: jieba; en: plus a stemmed PhraseMatcher) and a character-level scan of every
+surface form, also with short gaps (``光猫一直闪红灯`` for 光猫红灯) and without degree adverbs
+(``信号很差`` for 信号差) -> longest-form span selection, separately for problems (causes,
+needs) and topics (domains, strategies), which may overlap -> clause-scoped negation and
+resolution -> confidence -> optional embedding fallback for clauses without a cause or need
+-> domain scores. ``analyse_batch`` runs the steps over pools of texts with one embedding call
+per pool.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from needgraph.ingest.text.fallback import (
     NearestConcept,
     fallback_confidence,
     label_embeddings,
+    worth_embedding,
 )
 from needgraph.ingest.text.language import detect_language
-from needgraph.ingest.text.lexicon import LINKABLE_KINDS, Lexicon, fold_view
-from needgraph.ingest.text.matching import FormHit, select_hits, single_char_ok
+from needgraph.ingest.text.lexicon import LINKABLE_KINDS, Lexicon
+from needgraph.ingest.text.matching import select_hits
 from needgraph.ingest.text.negation import Polarity, states_negation
 from needgraph.ingest.text.normalise import NormalisedText, normalise_text
 from needgraph.ingest.text.pipeline import Pipelines, TokenizedText, get_pipelines
@@ -34,8 +38,8 @@ from needgraph.ingest.text.scoring import DomainScorer, lexicon_confidence
 if TYPE_CHECKING:
     from needgraph.ontology.core import Ontology
 
-_MIN_ZH_CHARS = 4
-_MIN_EN_WORDS = 3
+
+_PROBLEMS = ("Cause", "Need")
 
 
 @dataclass
@@ -45,12 +49,6 @@ class _Draft:
     mentions: list[Mention]
     polarity: Polarity
     open_clauses: list[tuple[int, int, int]]  # (clause, start, end): no fallback-kind mention
-
-
-def _worth_embedding(text: str, lang: str) -> bool:
-    if lang == "zh":
-        return sum(1 for c in text if "\u4e00" <= c <= "\u9fff") >= _MIN_ZH_CHARS
-    return len([w for w in text.split() if any(ch.isalpha() for ch in w)]) >= _MIN_EN_WORDS
 
 
 class TextLinker:
@@ -116,22 +114,22 @@ class TextLinker:
     def _lexicon_mentions(self, norm: NormalisedText, lang: str, tok: TokenizedText) -> _Draft:
         text = norm.text
         chars = self.pipelines.chars
-        view, offsets = fold_view(text)
-        hits: list[FormHit] = chars.scan(view, offsets) + tok.hits
-        hits = [
-            h
-            for h in hits
-            if len(h.form) > 1 or h.form.isascii() or single_char_ok(h.start, text, tok.tokens)
-        ]
+        hits = chars.find(text, tok.tokens) + tok.hits
         starts = {s for s, _e in tok.tokens}
         ends = {e for _s, e in tok.tokens}
         polarity = Polarity(text, lang)
         mentions: list[Mention] = []
         boundaries = (starts, ends) if lang == "zh" else None
-        for hit in select_hits(hits, chars.forms, boundaries):
+        # problems (causes, needs) and topics (domains, strategies) may overlap: 手机信号差
+        problem = {h.form for h in hits if any(e.kind in _PROBLEMS for e in chars.forms[h.form])}
+        selected = select_hits([h for h in hits if h.form in problem], chars.forms, boundaries)
+        selected += select_hits([h for h in hits if h.form not in problem], chars.forms, boundaries)
+        for hit in sorted(selected, key=lambda h: (h.start, h.end, h.form)):
             entries = chars.forms[hit.form]
             negated, resolved = polarity.judge(hit.start, hit.end)
-            aligned = lang != "zh" or (hit.start in starts and hit.end in ends)
+            aligned = hit.source != "gapped" and (
+                lang != "zh" or (hit.start in starts and hit.end in ends)
+            )
             for entry in entries:
                 confidence = lexicon_confidence(
                     hit.form,
@@ -154,7 +152,7 @@ class TextLinker:
                         "lexicon",
                     )
                 )
-        problems = [i for i, m in enumerate(mentions) if m.kind in ("Cause", "Need")]
+        problems = [i for i, m in enumerate(mentions) if m.kind in _PROBLEMS]
         carried = polarity.carried(
             [(mentions[i].span_start, mentions[i].span_end) for i in problems]
         )
@@ -168,15 +166,7 @@ class TextLinker:
         covered = {
             polarity.clause_of(m.span_start) for m in mentions if m.kind in self.fallback_kinds
         }
-        open_clauses = []
-        for index, clause in enumerate(polarity.clauses):
-            part = text[clause.start : clause.end]
-            stripped = part.strip(" ,.;!?，。；！？、")
-            if index in covered or not stripped:
-                continue
-            start = clause.start + part.index(stripped)
-            open_clauses.append((index, start, start + len(stripped)))
-        return _Draft(norm, lang, mentions, polarity, open_clauses)
+        return _Draft(norm, lang, mentions, polarity, polarity.open_clauses(covered))
 
     # -- embeddings ------------------------------------------------------------------------
     def _fallback_mention(
@@ -209,7 +199,7 @@ class TextLinker:
         if not self.fallback_kinds:
             return []
         text = draft.norm.text
-        found = [c for c in draft.open_clauses if _worth_embedding(text[c[1] : c[2]], draft.lang)]
+        found = [c for c in draft.open_clauses if worth_embedding(text[c[1] : c[2]], draft.lang)]
         return found[: self.max_fallback_clauses]
 
     # -- public ----------------------------------------------------------------------------

@@ -135,6 +135,22 @@ class Polarity:
         self._recur = _ZH_RECUR if self.zh else _EN_RECUR
         self._resolution = {i: self._resolution_cue(c) for i, c in enumerate(self.clauses)}
 
+    def open_clauses(self, covered: set[int]) -> list[tuple[int, int, int]]:
+        """Return ``(index, start, end)`` of clauses not in ``covered``, trimmed of punctuation.
+
+        Args:
+            covered: Indexes of clauses that already have a mention.
+        """
+        found = []
+        for index, clause in enumerate(self.clauses):
+            part = self.text[clause.start : clause.end]
+            stripped = part.strip(" ,.;!?，。；！？、")
+            if index in covered or not stripped:
+                continue
+            start = clause.start + part.index(stripped)
+            found.append((index, start, start + len(stripped)))
+        return found
+
     def _is_pseudo(self, cue: int, limit: int) -> bool:
         """Whether the cue at ``cue`` lies in a pseudo-negation that ends by ``limit``.
 

@@ -22,7 +22,7 @@ from needgraph.ingest.text.pii import PiiKind, mask_pii
 _LOG = logging.getLogger(__name__)
 
 _URL = re.compile(r"(?:https?://|www\.)[!-~]+|\bt\.cn/[A-Za-z0-9]+", re.IGNORECASE)
-_MENTION = re.compile(r"@([^\s@:,.;!?，。；！？、()（）\[\]【】<>#\"'“”]{1,30})")
+_MENTION = re.compile(r"(?:回复|转发)?@([^\s@:,.;!?，。；！？、()（）\[\]【】<>#\"'“”]{1,30}):?")
 _OPERATOR_HANDLE = re.compile(
     r"^[\u4e00-\u9fff]{0,4}?(?:移动|电信|联通|广电)(?:客服|官方微博|官微|官方)?\d{0,5}"
 )
