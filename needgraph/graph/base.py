@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import ClassVar, Self
 
 from needgraph.errors import NodeNotFoundError, SchemaViolationError
+from needgraph.graph.batch import LatestEdge, WriteBatch, reduce_latest
 from needgraph.graph.records import (
     Direction,
     GraphCounts,
@@ -132,6 +133,30 @@ class GraphStore(ABC):
             self._upsert_relationships(typed)
             written += len(typed)
         return written
+
+    def write_batch(self, batch: WriteBatch) -> None:
+        """Commit a whole :class:`~needgraph.graph.batch.WriteBatch` in one transaction.
+
+        In order: node upserts, latest-wins relationship upserts (see
+        :mod:`needgraph.graph.batch` for the rule), plain relationship upserts, metadata
+        entries. Every record passes the schema checks first; the batch is committed whole or
+        not at all: a missing endpoint raises :class:`~needgraph.errors.NodeNotFoundError`
+        naming it and nothing of the batch, its metadata included, is written.
+        """
+        if not isinstance(batch, WriteBatch):
+            raise SchemaViolationError("write_batch takes a WriteBatch")
+        self.schema.check_nodes(batch.nodes)
+        self.schema.check_relationships(batch.relationships)
+        if any(type(rel) is LatestEdge for rel in batch.relationships):
+            raise SchemaViolationError("latest-wins edges belong in WriteBatch.latest")
+        latest = reduce_latest(batch.latest)
+        self.schema.check_relationships(latest)
+        for name, value in batch.meta.items():
+            if not isinstance(name, str) or not name or not isinstance(value, str):
+                raise SchemaViolationError(
+                    f"metadata entries are non-empty names with string values, got {name!r}")
+        self._write_batch(WriteBatch(list(batch.nodes), list(batch.relationships), latest,
+                                     dict(batch.meta)))
 
     def delete_node(self, ref: NodeRef) -> bool:
         """Delete a node and all its relationships. Returns whether it existed."""
@@ -323,6 +348,14 @@ class GraphStore(ABC):
 
     @abstractmethod
     def _upsert_relationships(self, rels: list[Relationship]) -> None: ...
+
+    @abstractmethod
+    def _write_batch(self, batch: WriteBatch) -> None:
+        """Write a checked batch in one transaction (all or nothing).
+
+        ``batch.latest`` holds at most one edge per group and start node, and at most one per
+        ``(type, start, end)``; each edge's ``observed_at`` is a string or absent.
+        """
 
     @abstractmethod
     def _delete_node(self, ref: NodeRef) -> bool: ...

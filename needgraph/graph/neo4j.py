@@ -7,14 +7,14 @@ failures; every batch is one ``UNWIND`` statement per label or relationship shap
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from needgraph.errors import NodeNotFoundError, StoreUnavailableError
-from needgraph.graph import cypher
+from needgraph.errors import StoreUnavailableError
+from needgraph.graph import cypher, neo4j_batch
 from needgraph.graph.base import GraphStore
+from needgraph.graph.batch import WriteBatch
 from needgraph.graph.records import (
     Direction,
     GraphCounts,
@@ -111,7 +111,7 @@ class Neo4jStore(GraphStore):
             session.run(cypher.META_CONSTRAINT).consume()
             for label in self.schema.labels:
                 session.run(cypher.key_constraint(label)).consume()
-            session.run("CALL db.awaitIndexes(300)").consume()
+            session.run(cypher.AWAIT_INDEXES).consume()
 
     def _clear(self) -> None:
         with self._driver.session(database=self.database) as session:
@@ -142,10 +142,14 @@ class Neo4jStore(GraphStore):
                 query = cypher.upsert_relationships(rel_type, start_label, end_label)
                 written = tx.run(query, rows=rows).single(strict=True)["written"]
                 if written < len(rows):
-                    _raise_missing(tx, start_label, end_label, rows)
+                    neo4j_batch.raise_missing(tx, start_label, end_label, rows)
 
         with self._driver.session(database=self.database) as session:
             session.execute_write(work)
+
+    def _write_batch(self, batch: WriteBatch) -> None:
+        with self._driver.session(database=self.database) as session:
+            session.execute_write(neo4j_batch.write, batch)
 
     def _delete_node(self, ref: NodeRef) -> bool:
         rows = self._write(cypher.delete_node(ref.label), key=ref.key)
@@ -295,19 +299,3 @@ class Neo4jStore(GraphStore):
 def _props(raw: dict[str, Any]) -> dict[str, Any]:
     """Driver property map → needgraph properties (drops the key, lists stay lists)."""
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in raw.items() if k != "key"}
-
-
-def _raise_missing(
-    tx: ManagedTransaction, start_label: str, end_label: str, rows: list[dict[str, Any]]
-) -> None:
-    """Raise :class:`NodeNotFoundError` naming the first missing endpoint (rolls the batch back)."""
-    for label, side in ((start_label, "start"), (end_label, "end")):
-        keys = list(dict.fromkeys(row[side] for row in rows))
-        missing = [r["key"] for r in tx.run(cypher.missing_keys(label), keys=keys)]
-        if missing:
-            raise NodeNotFoundError(
-                f"relationship endpoint ({label} {missing[0]!r}) does not exist",
-                hint="Upsert the node before relationships that use it.",
-                missing=json.dumps(missing[:10], ensure_ascii=False),
-            )
-    raise NodeNotFoundError("a relationship endpoint does not exist")

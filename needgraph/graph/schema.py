@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from needgraph.errors import (
     MissingKeyError,
+    SchemaViolationError,
     UnknownLabelError,
     UnknownRelationshipTypeError,
     UnsupportedPropertyError,
@@ -22,6 +23,7 @@ from needgraph.graph.records import Node, NodeRef, Properties, Relationship
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _PROPERTY_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 RESERVED_PROPERTIES = frozenset({"key"})
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,53 @@ class GraphSchema:
             )
         check_properties(rel.props, f"relationship {rel.type} {rel.start}->{rel.end}")
 
+    def check_nodes(self, nodes: Iterable[Node]) -> None:
+        """:meth:`check_node` for many nodes, fast: the same checks, with the same errors."""
+        labels = self.labels
+        names: set[str] = set()
+        for node in nodes:
+            if type(node) is not Node or not (
+                node.label in labels and _plain_key(node.key)
+                and _plain_properties(node.props, names)
+            ):
+                if not isinstance(node, Node):
+                    raise SchemaViolationError("nodes must be Node records")
+                self.check_node(node)  # raises the precise error (or finds nothing wrong)
+
+    def check_relationships(self, rels: Iterable[Relationship]) -> None:
+        """:meth:`check_relationship` for many, fast: the same checks, with the same errors.
+
+        The hot loop of a batch (a million edges): a shape (type and endpoint labels) is checked
+        once, a property name once; anything unusual takes :meth:`check_relationship`.
+        """
+        shapes: set[tuple[str, str, str]] = set()
+        names: set[str] = set()
+        scalars = _SCALARS
+        for rel in rels:
+            if isinstance(rel, Relationship):
+                start, end = rel.start, rel.end
+                a, b = start.key, end.key
+                if (
+                    (rel.type, start.label, end.label) in shapes
+                    and type(a) is str and a and not a.isspace()
+                    and type(b) is str and b and not b.isspace()
+                ):
+                    for name, value in rel.props.items():
+                        if name not in names:
+                            break
+                        kind = type(value)
+                        if kind in scalars or (kind is float and math.isfinite(value)):  # type: ignore[arg-type]
+                            continue
+                        if kind is float or not _is_supported(value):
+                            break
+                    else:
+                        continue
+            if not isinstance(rel, Relationship):
+                raise SchemaViolationError("relationships must be Relationship records")
+            self.check_relationship(rel)  # raises the precise error, or all is fine
+            _plain_properties(rel.props, names)  # remember the property names
+            shapes.add((rel.type, rel.start.label, rel.end.label))
+
 
 def check_key(ref: NodeRef) -> None:
     """Raise :class:`MissingKeyError` unless ``ref.key`` is a non-empty string."""
@@ -124,6 +173,35 @@ def check_properties(props: Properties, where: str) -> None:
                 f"property {name!r} on {where} has unsupported value of type "
                 f"{type(value).__name__}: {str(value)[:60]!r}"
             )
+
+
+def _plain_key(key: object) -> bool:
+    """Fast :func:`check_key`: a non-blank string."""
+    return isinstance(key, str) and bool(key) and not key.isspace()
+
+
+def _plain_properties(props: Properties, names: set[str]) -> bool:
+    """Fast :func:`check_properties`: ``True`` when every property surely passes it.
+
+    ``names`` holds property names already found valid (filled as a side effect).
+    """
+    for name, value in props.items():
+        if name not in names:
+            if not isinstance(name, str) or not _PROPERTY_NAME.match(name):
+                return False
+            if name in RESERVED_PROPERTIES:
+                return False
+            names.add(name)
+        kind = type(value)
+        if kind in _SCALARS:
+            continue
+        if kind is float:
+            if math.isfinite(value):  # type: ignore[arg-type]
+                continue
+            return False
+        if not _is_supported(value):
+            return False
+    return True
 
 
 def _is_supported(value: object) -> bool:

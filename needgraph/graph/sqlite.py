@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from needgraph.errors import NodeNotFoundError, StoreUnavailableError
+from needgraph.graph import sqlite_batch
 from needgraph.graph.base import GraphStore
+from needgraph.graph.batch import WriteBatch
 from needgraph.graph.records import (
     Direction,
     GraphCounts,
@@ -139,6 +141,10 @@ class SqliteStore(GraphStore):
                 "ON CONFLICT (type, src, dst) DO UPDATE SET props = json_patch(props, ?4)",
                 rows,
             )
+
+    def _write_batch(self, batch: WriteBatch) -> None:
+        with self._lock, self._tx():
+            sqlite_batch.write(self._db, batch)
 
     def _resolve_ids(self, refs: list[NodeRef]) -> dict[NodeRef, int]:
         """Map node identities to row ids; raise :class:`NodeNotFoundError` for a missing one."""

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from needgraph.errors import (
     MissingKeyError,
     NodeNotFoundError,
+    SchemaViolationError,
     UnknownLabelError,
     UnknownRelationshipTypeError,
     UnsupportedPropertyError,
 )
 from needgraph.graph.base import GraphStore
+from needgraph.graph.batch import LatestEdge, WriteBatch
 from needgraph.graph.records import Node, NodeRef, PathStep, Relationship
 
 
@@ -310,3 +314,168 @@ def test_relationship_to_missing_node_refuses_whole_batch(small_graph: GraphStor
     assert small_graph.counts() == before
     sub = small_graph.neighbourhood(NodeRef("Customer", "c2"))
     assert sub.relationships[0].props == {"value": 160.0}
+
+
+# -- write_batch: one transaction, latest observation wins ---------------------------------------
+
+
+def edges_of(store: GraphStore, rel_type: str) -> dict[tuple[str, str], dict]:
+    return {
+        (r.start.key, r.end.key): r.props
+        for batch in store.iter_relationships(rel_type)
+        for r in batch
+    }
+
+
+def tag(customer: str, bin_key: str, value, when: str | None) -> LatestEdge:
+    return LatestEdge("HAS_TAG", NodeRef("Customer", customer), NodeRef("TagBin", bin_key),
+                      {"value": value, "observed_at": when}, group=bin_key.split("=", 1)[0] + "=")
+
+
+def rating(customer: str, domain: str, score: float, when: str | None) -> LatestEdge:
+    return LatestEdge("RATED", NodeRef("Customer", customer), NodeRef("Domain", domain),
+                      {"score": score, "observed_at": when})
+
+
+@pytest.fixture
+def tagged(store: GraphStore) -> GraphStore:
+    """c1 has tag x = low (July) and y = a; c2 has no edge; bins, domains tv and tv_plus."""
+    store.upsert_nodes([cust("c1"), cust("c2")])
+    store.upsert_nodes(Node("TagBin", k) for k in ("x=low", "x=mid", "x=high", "y=a", "y=b"))
+    store.upsert_nodes([Node("Domain", "domain.tv"), Node("Domain", "domain.tv_plus")])
+    store.write_batch(WriteBatch(latest=[
+        tag("c1", "x=low", 1.0, "2026-07-01T00:00:00Z"),
+        tag("c1", "y=a", "a", None),
+    ]))
+    return store
+
+
+def test_write_batch_commits_everything_with_its_meta(store: GraphStore):
+    store.upsert_nodes([Node("TagBin", "x=low"), Node("Domain", "domain.tv")])
+    batch = WriteBatch(
+        nodes=[cust("c1", source="t"), Node("Offer", "c1:s:1", {"outcome": "accepted"}),
+               Node("Strategy", "s")],
+        relationships=[rel("RECEIVED", ("Customer", "c1"), ("Offer", "c1:s:1")),
+                       rel("OF_STRATEGY", ("Offer", "c1:s:1"), ("Strategy", "s"))],
+        latest=[tag("c1", "x=low", 1.5, "2026-07-01T00:00:00Z"),
+                rating("c1", "domain.tv", 2.0, "2026-07-01T00:00:00Z")],
+        meta={"ingest.job.j1": '{"last_row": 10}'},
+    )
+    store.write_batch(batch)
+    counts = store.counts()
+    assert counts.nodes == {"Customer": 1, "Offer": 1, "Strategy": 1, "TagBin": 1, "Domain": 1}
+    assert counts.relationships == {"RECEIVED": 1, "OF_STRATEGY": 1, "HAS_TAG": 1, "RATED": 1}
+    assert edges_of(store, "HAS_TAG") == {
+        ("c1", "x=low"): {"value": 1.5, "observed_at": "2026-07-01T00:00:00Z"}}
+    assert store.get_meta("ingest.job.j1") == '{"last_row": 10}'
+    # the same batch again changes nothing
+    store.write_batch(batch)
+    assert store.counts() == counts
+    assert edges_of(store, "HAS_TAG")[("c1", "x=low")]["value"] == 1.5
+
+
+@pytest.mark.parametrize("where", ["relationship", "latest start", "latest end", "known start"])
+def test_write_batch_with_missing_endpoint_writes_nothing(tagged: GraphStore, where: str):
+    before, tags = tagged.counts(), edges_of(tagged, "HAS_TAG")
+    latest = [tag("c1", "x=high", 3.0, "2026-09-01T00:00:00Z"),
+              tag("c2", "x=mid", 2.0, "2026-09-01T00:00:00Z")]
+    rels = [rel("RECEIVED", ("Customer", "c3"), ("Offer", "c3:s:1"))]
+    if where == "relationship":
+        rels.append(rel("RECEIVED", ("Customer", "ghost"), ("Offer", "c3:s:1")))
+    elif where == "latest start":  # a start node with no edge yet (Neo4j: the CREATE path)
+        latest.append(tag("ghost", "x=mid", 2.0, None))
+    elif where == "latest end":
+        latest.append(tag("c2", "ghost=1", 2.0, None))
+    else:  # next to a start node that has edges already (Neo4j: the guarded MERGE path)
+        latest.append(tag("c1", "ghost=1", 2.0, None))
+    batch = WriteBatch(nodes=[cust("c3"), Node("Offer", "c3:s:1")], relationships=rels,
+                       latest=latest, meta={"ingest.job.j1": "checkpoint"})
+    with pytest.raises(NodeNotFoundError, match="ghost"):
+        tagged.write_batch(batch)
+    assert tagged.counts() == before
+    assert edges_of(tagged, "HAS_TAG") == tags
+    assert tagged.get_meta("ingest.job.j1") is None
+
+
+def test_latest_wins_replaces_the_group_and_ignores_older(tagged: GraphStore):
+    # a newer value of tag x: the edge to the old bin goes, tag y is another group
+    tagged.write_batch(WriteBatch(latest=[tag("c1", "x=high", 9.0, "2026-09-01T00:00:00Z")]))
+    assert edges_of(tagged, "HAS_TAG") == {
+        ("c1", "x=high"): {"value": 9.0, "observed_at": "2026-09-01T00:00:00Z"},
+        ("c1", "y=a"): {"value": "a"},
+    }
+    # older observations of x are ignored, for another bin and for the same one
+    tagged.write_batch(WriteBatch(latest=[tag("c1", "x=mid", 5.0, "2026-08-01T00:00:00Z")]))
+    tagged.write_batch(WriteBatch(latest=[tag("c1", "x=high", 7.0, "2026-08-01T00:00:00Z")]))
+    tagged.write_batch(WriteBatch(latest=[tag("c1", "x=low", 1.0, None)]))  # missing = oldest
+    assert edges_of(tagged, "HAS_TAG")[("c1", "x=high")]["value"] == 9.0
+    assert len(edges_of(tagged, "HAS_TAG")) == 2
+    # equal time: the new one wins; an edge without a time is replaced by any
+    tagged.write_batch(WriteBatch(latest=[
+        tag("c1", "x=mid", 6.0, "2026-09-01T00:00:00Z"),
+        tag("c1", "y=b", "b", "2026-01-01T00:00:00Z"),
+    ]))
+    assert edges_of(tagged, "HAS_TAG") == {
+        ("c1", "x=mid"): {"value": 6.0, "observed_at": "2026-09-01T00:00:00Z"},
+        ("c1", "y=b"): {"value": "b", "observed_at": "2026-01-01T00:00:00Z"},
+    }
+
+
+def test_latest_wins_within_one_batch(tagged: GraphStore):
+    tagged.write_batch(WriteBatch(latest=[
+        tag("c2", "x=high", 3.0, "2026-09-01T00:00:00Z"),
+        tag("c2", "x=low", 1.0, "2026-08-01T00:00:00Z"),  # older: dropped
+        tag("c2", "y=a", "a", "2026-09-01T00:00:00Z"),
+        tag("c2", "y=b", "b", "2026-09-01T00:00:00Z"),  # equal: the later one wins
+        tag("c1", "x=mid", 2.0, None),  # older than c1's x=low: ignored
+    ]))
+    assert edges_of(tagged, "HAS_TAG") == {
+        ("c1", "x=low"): {"value": 1.0, "observed_at": "2026-07-01T00:00:00Z"},
+        ("c1", "y=a"): {"value": "a"},
+        ("c2", "x=high"): {"value": 3.0, "observed_at": "2026-09-01T00:00:00Z"},
+        ("c2", "y=b"): {"value": "b", "observed_at": "2026-09-01T00:00:00Z"},
+    }
+
+
+def test_latest_wins_without_group_is_one_edge_per_end_node(tagged: GraphStore):
+    tagged.write_batch(WriteBatch(latest=[
+        rating("c1", "domain.tv", 2.0, "2026-07-01T00:00:00Z"),
+        rating("c1", "domain.tv_plus", 5.0, "2026-07-01T00:00:00Z"),
+    ]))
+    tagged.write_batch(WriteBatch(latest=[rating("c1", "domain.tv", 4.0, "2026-08-01T00:00:00Z")]))
+    tagged.write_batch(WriteBatch(latest=[rating("c1", "domain.tv", 1.0, "2026-06-01T00:00:00Z")]))
+    # domain.tv is a prefix of domain.tv_plus: without a group neither replaces the other
+    assert edges_of(tagged, "RATED") == {
+        ("c1", "domain.tv"): {"score": 4.0, "observed_at": "2026-08-01T00:00:00Z"},
+        ("c1", "domain.tv_plus"): {"score": 5.0, "observed_at": "2026-07-01T00:00:00Z"},
+    }
+
+
+def test_write_batch_checks_every_record(tagged: GraphStore):
+    before = tagged.counts()
+    good = tag("c2", "x=low", 1.0, None)
+    bad_props = LatestEdge("HAS_TAG", NodeRef("Customer", "c2"), NodeRef("TagBin", "y=a"),
+                           {"bad": {"a": 1}}, group="y=")  # type: ignore[dict-item]
+    with pytest.raises(UnsupportedPropertyError, match="'bad'"):
+        tagged.write_batch(WriteBatch(latest=[good, bad_props], meta={"m": "v"}))
+    with pytest.raises(UnknownRelationshipTypeError, match="from Customer to Need"):
+        tagged.write_batch(WriteBatch(latest=[good, LatestEdge(
+            "HAS_TAG", NodeRef("Customer", "c2"), NodeRef("Need", "n"))]))
+    with pytest.raises(SchemaViolationError, match="prefix"):
+        tagged.write_batch(WriteBatch(latest=[dataclasses.replace(good, group="y=")]))
+    with pytest.raises(SchemaViolationError, match="observed_at"):
+        tagged.write_batch(WriteBatch(latest=[tag("c2", "x=low", 1.0, 20260701)]))  # type: ignore[arg-type]
+    with pytest.raises(SchemaViolationError, match=r"WriteBatch\.latest"):
+        tagged.write_batch(WriteBatch(relationships=[good]))
+    with pytest.raises(SchemaViolationError, match="LatestEdge"):
+        tagged.write_batch(WriteBatch(latest=[  # type: ignore[list-item]
+            rel("HAS_TAG", ("Customer", "c2"), ("TagBin", "x=low"))]))
+    with pytest.raises(MissingKeyError):
+        tagged.write_batch(WriteBatch(nodes=[cust("c9"), cust(" ")]))
+    with pytest.raises(UnknownLabelError, match="'Custmer'"):
+        tagged.write_batch(WriteBatch(nodes=[cust("c9"), Node("Custmer", "c1")]))
+    with pytest.raises(UnknownRelationshipTypeError, match="from Custmer"):
+        tagged.write_batch(WriteBatch(relationships=[
+            rel("RECEIVED", ("Custmer", "c1"), ("Offer", "o"))]))
+    assert tagged.counts() == before
+    assert tagged.get_meta("m") is None
