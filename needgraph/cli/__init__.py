@@ -9,6 +9,7 @@ import typer
 from needgraph.cli.common import run_guarded
 from needgraph.cli.generate import generate
 from needgraph.cli.ingest import ingest
+from needgraph.cli.reason import drivers_command, explain_command, recommend_command
 from needgraph.cli.serve import serve
 from needgraph.cli.stats import stats
 
@@ -23,6 +24,9 @@ app.command("stats")(stats)
 app.command("serve")(serve)
 app.command("generate")(generate)
 app.command("ingest")(ingest)
+app.command("explain")(explain_command)
+app.command("recommend")(recommend_command)
+app.command("drivers")(drivers_command)
 
 
 @app.callback()

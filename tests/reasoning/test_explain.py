@@ -1,0 +1,156 @@
+"""Path explanations: faithful to the model, stable, bilingual, honest when there is no driver."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("torch_geometric")
+
+from needgraph.graph.records import Node, NodeRef  # noqa: E402
+from needgraph.reasoning.explain import context, explain, remove_and_score  # noqa: E402
+from needgraph.reasoning.export import export_graph  # noqa: E402
+from needgraph.reasoning.model import ModelConfig  # noqa: E402
+from needgraph.reasoning.train import TrainConfig, fit  # noqa: E402
+from tests.reasoning.conftest import build_store  # noqa: E402
+
+DOMAIN = "domain.overall"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory):
+    path = Path(tmp_path_factory.mktemp("explain")) / "g.db"
+    store = build_store(path)
+    store.upsert_nodes([Node("Customer", "C9999", {"source": "synthetic"})])  # no evidence at all
+    torch.manual_seed(0)
+    data, schema = export_graph(store)
+    model = fit(
+        data,
+        schema,
+        torch.arange(data["customer"].num_nodes),
+        ModelConfig(hidden=16, layers=2, dropout=0.1),
+        TrainConfig(lr=0.02, max_epochs=60, patience=15, threads=1),
+    )
+    model.db_path = path  # type: ignore[attr-defined]  # for the CLI test
+    yield store, model, data
+    store.close()
+
+
+def _complainers(model, data) -> list[str]:
+    """Customers who complained (a mention of bill shock), most likely dissatisfied first."""
+    said = data["customer", "said", "utterance"].edge_index
+    keys = data["customer"].node_key
+    ment = set(data["utterance", "mentions", "cause"].edge_index[0].tolist())
+    p = model.predict(data).p_dissatisfied[:, 0]
+    found = {c for c, u in zip(said[0].tolist(), said[1].tolist(), strict=True) if u in ment}
+    return [keys[c] for c in sorted(found, key=lambda c: -float(p[c]))]
+
+
+def test_star_reproduces_the_models_prediction(trained) -> None:
+    store, model, data = trained
+    ctx = context(store, model, data)
+    pred = model.predict(data).p_dissatisfied
+    for c in (0, 7, 42, 120):
+        p, _ = ctx.scorer.score(c, [[]])
+        assert float(p[0, 0]) == pytest.approx(float(pred[c, 0]), abs=1e-4)
+
+
+def test_explanations_are_stable_and_point_to_the_planted_cause(trained) -> None:
+    store, model, data = trained
+    customer = _complainers(model, data)[0]
+    first = explain(store, model, data, customer, DOMAIN)
+    second = explain(store, model, data, customer, DOMAIN)
+    assert [(p.cause, p.weight) for p in first.paths] == [(p.cause, p.weight) for p in second.paths]
+    assert first.attribution == second.attribution
+    assert not first.no_strong_driver
+    top = first.paths[0]
+    assert top.cause == "cause.bill_shock"
+    assert top.nodes[0] == customer and "cause.bill_shock" in top.nodes
+    assert {"SAID", "MENTIONS"} <= set(top.relations) or {"HAS_TAG", "INDICATES"} <= set(
+        top.relations
+    )
+    assert 0 < top.share <= 1
+    texts = [e for e in top.evidence if e["kind"] == "utterance"]
+    assert all(e["text"] for e in texts)
+
+
+def test_removing_the_top_paths_evidence_lowers_the_prediction(trained) -> None:
+    store, model, data = trained
+    ctx = context(store, model, data)
+    customer = _complainers(model, data)[0]
+    exp = explain(store, model, data, customer, DOMAIN)
+    keys = {e["key"] for e in exp.paths[0].evidence}
+    c = ctx.scorer.index[customer]
+    without = remove_and_score(ctx, c, DOMAIN, keys)
+    assert without < exp.p_dissatisfied
+    assert exp.p_without_evidence < exp.p_dissatisfied
+    # in log-odds the drop is clear even for a saturated prediction
+    logit = lambda q: torch.logit(torch.tensor(q), eps=1e-7)  # noqa: E731
+    assert float(logit(exp.p_dissatisfied) - logit(without)) > 0.5
+
+
+def test_zh_and_en_name_the_same_concepts(trained) -> None:
+    store, model, data = trained
+    customer = _complainers(model, data)[0]
+    en = explain(store, model, data, customer, DOMAIN, lang="en")
+    zh = explain(store, model, data, customer, DOMAIN, lang="zh")
+    assert [p.concepts for p in en.paths] == [p.concepts for p in zh.paths]
+    node = store.get_node(NodeRef("Cause", "cause.bill_shock"))
+    assert node is not None
+    assert (
+        str(node.props["label_zh"]) in zh.paths[0].sentence and "指向原因" in zh.paths[0].sentence
+    )
+    assert (
+        str(node.props["label_en"]) in en.paths[0].sentence and "points to" in en.paths[0].sentence
+    )
+    assert en.paths[0].sentence != zh.paths[0].sentence
+
+
+def test_no_strong_driver_without_evidence(trained) -> None:
+    store, model, data = trained
+    for lang, phrase in (("en", "No strong driver found"), ("zh", "未发现明显原因")):
+        exp = explain(store, model, data, "C9999", DOMAIN, lang=lang)
+        assert exp.no_strong_driver and exp.paths == [] and exp.causes == []
+        assert phrase in exp.sentence
+
+
+def test_unknown_domain_and_customer_are_errors(trained) -> None:
+    store, model, data = trained
+    with pytest.raises(ValueError, match="unknown domain"):
+        explain(store, model, data, "C0000", "domain.nope")
+    with pytest.raises(KeyError):
+        explain(store, model, data, "nobody", DOMAIN)
+
+
+def test_cli_commands_print_json(trained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from needgraph.cli import reason
+    from needgraph.config import Settings
+    from needgraph.graph import factory
+
+    _, model, data = trained
+    torch.save(model, tmp_path / "model.pt")
+    monkeypatch.setattr(
+        factory, "get_settings", lambda: Settings(store=f"sqlite:///{model.db_path}")
+    )
+    monkeypatch.setattr(reason, "open_store", factory.open_store)
+    app = typer.Typer()
+    app.command("explain")(reason.explain_command)
+    app.command("drivers")(reason.drivers_command)
+    runner = CliRunner()
+    customer = _complainers(model, data)[0]
+    res = runner.invoke(
+        app,
+        ["explain", customer, "--domain", DOMAIN, "--model", str(tmp_path / "model.pt"), "--json"],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["customer"] == customer and out["paths"][0]["cause"] == "cause.bill_shock"
+    res = runner.invoke(app, ["drivers", "--domain", DOMAIN, "--model", str(tmp_path / "model.pt")])
+    assert res.exit_code == 0 and "cause.bill_shock" in res.output
