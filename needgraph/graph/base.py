@@ -147,7 +147,7 @@ class GraphStore(ABC):
             raise SchemaViolationError("write_batch takes a WriteBatch")
         self.schema.check_nodes(batch.nodes)
         self.schema.check_relationships(batch.relationships)
-        if any(type(rel) is LatestEdge for rel in batch.relationships):
+        if any(isinstance(rel, LatestEdge) for rel in batch.relationships):
             raise SchemaViolationError("latest-wins edges belong in WriteBatch.latest")
         latest = reduce_latest(batch.latest)
         self.schema.check_relationships(latest)

@@ -9,7 +9,8 @@ Latest-wins relationships (:mod:`needgraph.graph.batch`) take one of three paths
 
 * start nodes with no relationship of the type yet (a first load): nothing to replace or
   guard, so the edges are CREATEd, grouped per start node (about twice as fast as MERGE);
-* edges with a group: superseded relationships are deleted, then a guarded MERGE;
+* edges with a group: unless the group holds a newer relationship, its others are deleted
+  and the edge MERGEd (one statement);
 * edges without a group: a MERGE whose properties are set only when not older.
 """
 
@@ -78,27 +79,34 @@ def _latest(tx: ManagedTransaction, rel_type: str, start_label: str,
     for chunk in _chunks(starts):
         having.update(r["key"] for r in tx.run(cypher.starts_having(rel_type, start_label),
                                                 keys=chunk))
-    fresh: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
+    # start nodes without the type yet: per end label, start key -> (end keys, their props)
+    fresh: dict[str, dict[str, tuple[list[str], list[Any]]]] = defaultdict(dict)
     grouped: dict[str, list[Row]] = defaultdict(list)
     exact: dict[str, list[Row]] = defaultdict(list)
+    last: tuple[str, str] | None = None  # (start key, end label) of the run being filed
+    ends: list[str] = []
+    props: list[Any] = []
     for edge in edges:
-        start, end, props = edge.start.key, edge.end, edge.props
+        start, end = edge.start.key, edge.end
         if start not in having:
-            fresh[end.label][start].append({"end": end.key, "props": props})
+            if last is None or start is not last[0] or end.label is not last[1]:
+                last = (start, end.label)
+                ends, props = fresh[end.label].setdefault(start, ([], []))
+            ends.append(end.key)
+            props.append(edge.props)
             continue
-        when = props.get(OBSERVED_AT) or ""
+        when = edge.props.get(OBSERVED_AT) or ""
         if edge.group is None:
-            exact[end.label].append({"start": start, "end": end.key, "t": when, "props": props})
+            exact[end.label].append(
+                {"start": start, "end": end.key, "t": when, "props": edge.props})
         else:
             grouped[end.label].append({"start": start, "end": end.key, "group": edge.group,
-                                       "t": when, "props": props})
+                                       "t": when, "props": edge.props})
     for end_label, per_start in fresh.items():
         _create(tx, rel_type, start_label, end_label, per_start)
     for end_label, rows in grouped.items():
-        delete = cypher.delete_superseded(rel_type, start_label, end_label)
         upsert = cypher.upsert_latest_in_group(rel_type, start_label, end_label)
         for chunk in _chunks(rows):
-            tx.run(delete, rows=chunk).consume()
             _expect(tx, upsert, chunk, len(chunk), start_label, end_label)
     for end_label, rows in exact.items():
         upsert = cypher.upsert_latest(rel_type, start_label, end_label)
@@ -107,13 +115,13 @@ def _latest(tx: ManagedTransaction, rel_type: str, start_label: str,
 
 
 def _create(tx: ManagedTransaction, rel_type: str, start_label: str, end_label: str,
-            per_start: dict[str, list[Row]]) -> None:
+            per_start: dict[str, tuple[list[str], list[Any]]]) -> None:
     """CREATE the edges of start nodes that have none of the type, ~:data:`CHUNK` per statement."""
     query = cypher.create_relationships(rel_type, start_label, end_label)
     rows: list[Row] = []
     size = 0
-    for start, ends in per_start.items():
-        rows.append({"start": start, "edges": ends})
+    for start, (ends, props) in per_start.items():
+        rows.append({"start": start, "ends": ends, "props": props})
         size += len(ends)
         if size >= CHUNK:
             _expect(tx, query, rows, size, start_label, end_label, nested=True)
@@ -126,12 +134,12 @@ def _expect(tx: ManagedTransaction, query: str, rows: list[Row], expected: int,
             start_label: str, end_label: str, nested: bool = False) -> None:
     """Run ``query``; when it wrote fewer than ``expected``, name the missing endpoint.
 
-    ``nested``: rows are ``{start, edges: [{end, ...}]}`` rather than ``{start, end, ...}``.
+    ``nested``: rows are ``{start, ends: [key], ...}`` rather than ``{start, end, ...}``.
     """
     written = tx.run(query, rows=rows).single(strict=True)["written"]
     if written < expected:
         if nested:
-            rows = [{"start": row["start"], "end": e["end"]} for row in rows for e in row["edges"]]
+            rows = [{"start": row["start"], "end": key} for row in rows for key in row["ends"]]
         raise_missing(tx, start_label, end_label, rows)
 
 
