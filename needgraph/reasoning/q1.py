@@ -73,8 +73,8 @@ def run_q1(
         schema: Feature schema of ``source`` when it is ``HeteroData``.
         domain: Domain to evaluate; default: the only labelled domain, else ``domain.overall``.
         truth: Hold-out scores by customer key, used in ``holdout`` mode.
-        model_config: GNN architecture (default :class:`ModelConfig`).
-        train_config: GNN training (default: :data:`DEFAULT_TRAIN`).
+        model_config: GNN architecture (default :class:`ModelConfig`: 2-layer GraphSAGE).
+        train_config: GNN training (default :class:`TrainConfig`: 5 bagged members).
         baseline_config: LightGBM settings.
         folds: Cross-validation folds.
         seed: ``KFold`` random state.
@@ -148,10 +148,6 @@ def run_q1(
     )
 
 
-#: Training defaults of the Q1 protocol (chosen by measurement, see bench/q1_experiments.md).
-DEFAULT_TRAIN_KW: dict[str, Any] = {}
-
-
 def _fit_predict(
     model: str,
     data: HeteroData,
@@ -170,7 +166,7 @@ def _fit_predict(
         return score[:, col], p[:, col]
     from needgraph.reasoning.train import TrainConfig, fit
 
-    trained = fit(data, schema, tr, model_config, train_config or TrainConfig(**DEFAULT_TRAIN_KW))
+    trained = fit(data, schema, tr, model_config, train_config or TrainConfig())
     out = trained.predict(data, te)
     return out.score[:, col].numpy(), out.p_dissatisfied[:, col].numpy()
 

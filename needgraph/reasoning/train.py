@@ -61,7 +61,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     max_epochs: int = 300
     patience: int = 30
-    bags: int = 1
+    bags: int = 5
     val_fraction: float = 0.15
     loss_weights: tuple[float, float, float] = (1.0, 0.5, 0.5)
     reg_weight: float = 0.0
@@ -119,6 +119,12 @@ class SatisfactionModel:
         """
         from needgraph.reasoning.sampler import NeighborSampler
 
+        exported = getattr(data, "schema_fingerprint", None)
+        if exported is not None and exported != self.schema.fingerprint():
+            raise ValueError(
+                f"the graph was exported with feature schema {exported}, the model needs "
+                f"{self.schema.fingerprint()}: export with export_graph(store, schema=model.schema)"
+            )
         probs: list[Tensor] = []
         dis: list[Tensor] = []
         reg: list[Tensor] = []
