@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS rels (
 );
 CREATE INDEX IF NOT EXISTS rels_by_src ON rels (src, type);
 CREATE INDEX IF NOT EXISTS rels_by_dst ON rels (dst, type);
+-- (type) and (label) indexes end in the implicit rowid, so streaming exports page with a range seek
+CREATE INDEX IF NOT EXISTS rels_by_type ON rels (type);
+CREATE INDEX IF NOT EXISTS nodes_by_label ON nodes (label);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _CHUNK = 500  # bound on host parameters per IN (...) list
