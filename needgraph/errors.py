@@ -122,3 +122,70 @@ class NodeNotFoundError(StoreError):
     type_slug = "node-not-found"
     title = "Node not found"
     status = 404
+
+
+class ModelError(NeedgraphError):
+    """Base for trained-model errors (artifacts, the runtime that serves them)."""
+
+    type_slug = "model"
+    title = "Model error"
+
+
+class ModelNotFoundError(ModelError):
+    """No trained model artifact where one was expected."""
+
+    type_slug = "model-not-found"
+    title = "No trained model"
+    status = 503
+    default_hint = (
+        "Train one with `needgraph train` (it writes to NEEDGRAPH_MODEL_DIR), or point "
+        "NEEDGRAPH_MODEL / --model at an existing artifact."
+    )
+
+
+class ModelMismatchError(ModelError):
+    """A model artifact does not fit the store: other ontology version or feature schema."""
+
+    type_slug = "model-mismatch"
+    title = "Model does not match the graph"
+    status = 409
+    default_hint = (
+        "Retrain on this store with `needgraph train`, or load the ontology version the model "
+        "was trained on (`needgraph ontology load`)."
+    )
+
+
+class CustomerNotFoundError(ModelError):
+    """A customer key the graph does not hold."""
+
+    type_slug = "customer-not-found"
+    title = "Customer not found"
+    status = 404
+    default_hint = "Check the customer id: the key of a Customer node in the configured store."
+
+
+class UnknownDomainError(ModelError):
+    """A domain the model does not predict (no labels for it at training time, or not defined)."""
+
+    type_slug = "unknown-domain"
+    title = "Unknown domain"
+    status = 422
+    default_hint = "Use one of the model's domains (`needgraph predict CUSTOMER` lists them)."
+
+
+class EventValidationError(NeedgraphError):
+    """A real-time event or outcome that cannot be recorded: names the field, value and fix."""
+
+    type_slug = "event-validation"
+    title = "Invalid event"
+    status = 422
+    default_hint = "See docs/events.md for the fields each event kind takes."
+
+
+class EvaluationInputError(NeedgraphError):
+    """An input of ``needgraph evaluate`` is missing or unusable (names the path and the fix)."""
+
+    type_slug = "evaluation-input"
+    title = "Invalid evaluation input"
+    status = 422
+    default_hint = "See `needgraph evaluate --help` for what each protocol reads."

@@ -1,55 +1,30 @@
-"""``needgraph explain`` / ``recommend`` / ``drivers``: thin commands over the reasoning library.
+"""``needgraph explain`` / ``recommend`` / ``drivers``: thin commands over the reasoning runtime.
 
-They need a trained model file (``--model``, default ``$NEEDGRAPH_MODEL``): a ``torch.save`` of a
-:class:`~needgraph.reasoning.train.SatisfactionModel` (or of ``{"model": ..., "data": ...}``).
-The graph is re-exported from the configured store with the model's feature schema.
+They open a trained model with :meth:`~needgraph.reasoning.runtime.Reasoner.open` (``--model``,
+else ``$NEEDGRAPH_MODEL``, else the newest artifact of ``$NEEDGRAPH_MODEL_DIR``), which checks it
+against the configured store and exports the graph with the model's feature schema.
 torch is imported only when a command runs.
 """
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
 from needgraph.cli.common import print_json
 from needgraph.graph.factory import open_store
 
-if TYPE_CHECKING:
-    from needgraph.graph.base import GraphStore
-
 ModelOption = Annotated[
     str | None,
-    typer.Option("--model", help="Trained model file (default: $NEEDGRAPH_MODEL)."),
+    typer.Option(
+        "--model", help="Model artifact (default: $NEEDGRAPH_MODEL, else the newest trained)."
+    ),
 ]
 DomainOption = Annotated[
     str, typer.Option("--domain", help="Domain id, e.g. domain.home_broadband.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-
-
-def load_model(path: str | None, store: GraphStore) -> tuple[Any, Any]:
-    """Load a saved model and export the store's graph with its schema.
-
-    Args:
-        path: Model file (``None``: ``$NEEDGRAPH_MODEL``).
-        store: Open store.
-
-    Returns:
-        ``(model, data)``.
-    """
-    import torch
-
-    from needgraph.reasoning.export import export_graph
-
-    target = path or os.environ.get("NEEDGRAPH_MODEL")
-    if not target:
-        raise typer.BadParameter("no trained model: pass --model or set NEEDGRAPH_MODEL")
-    obj = torch.load(target, weights_only=False)
-    model = obj["model"] if isinstance(obj, dict) else obj
-    data, _ = export_graph(store, model.schema)
-    return model, data
 
 
 def explain_command(
@@ -61,11 +36,10 @@ def explain_command(
     as_json: JsonOption = False,
 ) -> None:
     """Why is CUSTOMER predicted (dis)satisfied with a domain: the top paths."""
-    from needgraph.reasoning.explain import explain
+    from needgraph.reasoning.runtime import Reasoner
 
     with open_store() as store:
-        model, data = load_model(model_path, store)
-        result = explain(store, model, data, customer, domain, k=k, lang=lang)
+        result = Reasoner.open(store, model_path).explain(customer, domain, k=k, lang=lang)
     if as_json:
         print_json(result.to_dict())
         return
@@ -86,13 +60,11 @@ def recommend_command(
     as_json: JsonOption = False,
 ) -> None:
     """Top-k eligible strategies for CUSTOMER, ranked by expected uplift."""
-    from needgraph.reasoning.recommend import recommend
+    from needgraph.reasoning.runtime import Reasoner
 
     with open_store() as store:
-        model, data = load_model(model_path, store)
-        actions = recommend(
-            store, model, data, customer, domain, k=k, cost_aware=cost_aware, lang=lang
-        )
+        reasoner = Reasoner.open(store, model_path)
+        actions = reasoner.recommend(customer, domain, k=k, cost_aware=cost_aware, lang=lang)
     if as_json:
         print_json(
             {"customer": customer, "domain": domain, "actions": [a.to_dict() for a in actions]}
@@ -112,11 +84,10 @@ def drivers_command(
     as_json: JsonOption = False,
 ) -> None:
     """Causes driving predicted dissatisfaction with a domain over a segment."""
-    from needgraph.reasoning.drivers import drivers
+    from needgraph.reasoning.runtime import Reasoner
 
     with open_store() as store:
-        model, data = load_model(model_path, store)
-        found = drivers(store, model, data, domain, segment, k=k)
+        found = Reasoner.open(store, model_path).drivers(domain, segment, k=k)
     if as_json:
         print_json({"domain": domain, "segment": segment, "drivers": [d.to_dict() for d in found]})
         return

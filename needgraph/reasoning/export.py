@@ -17,6 +17,8 @@ texts.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
     from torch_geometric.data import HeteroData
 
-__all__ = ["OUTCOMES", "ExportOptions", "export_graph"]
+__all__ = ["OUTCOMES", "ExportOptions", "export_graph", "restrict_domains"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class ExportOptions:
         include_text: Export utterances (and their mentions); ``False`` drops all text.
     """
 
-    batch_size: int = 10_000
+    batch_size: int = 100_000
     ple_segments: int = 8
     include_text: bool = True
 
@@ -228,3 +230,38 @@ def _label_matrix(
             y[c, j] = score
             mask[c, j] = True
     return y, mask
+
+
+def restrict_domains(
+    data: HeteroData, schema: FeatureSchema, domains: Sequence[str]
+) -> tuple[HeteroData, FeatureSchema]:
+    """Keep only the label columns of ``domains`` (in their sorted order), in place.
+
+    Args:
+        data: Exported graph; its ``y`` / ``y_mask`` ``[n, d]`` become ``[n, len(domains)]``.
+        schema: Its schema.
+        domains: Labelled domains to keep.
+
+    Returns:
+        ``(data, schema)`` with the narrowed schema (and ``data.schema_fingerprint`` updated).
+
+    Raises:
+        UnknownDomainError: A domain without labels.
+    """
+    from needgraph.errors import UnknownDomainError
+
+    missing = [d for d in domains if d not in schema.domains]
+    if missing:
+        raise UnknownDomainError(
+            f"domain {missing[0]!r} has no satisfaction labels in the store; labelled domains: "
+            f"{', '.join(schema.domains)}",
+            domain=missing[0],
+            domains=list(schema.domains),
+        )
+    keep = sorted(set(domains))
+    cols = [schema.domains.index(d) for d in keep]
+    narrowed = dataclasses.replace(schema, domains=tuple(keep))
+    data["customer"].y = data["customer"].y[:, cols]
+    data["customer"].y_mask = data["customer"].y_mask[:, cols]
+    data.schema_fingerprint = narrowed.fingerprint()
+    return data, narrowed

@@ -2,23 +2,46 @@
 
 Three explainers rank the same customer's evidence items (tag bins, utterances) on the same model:
 
-* ``needgraph`` - :func:`~needgraph.reasoning.explain.cause_scores` (batched leave-one-out on the
-  customer's star, propagated along ontology paths);
-* ``random`` - a random subset of the same size as needgraph's top-3 paths' evidence, drawn from
-  the items that lie on some cause path (random paths);
+* ``needgraph`` - :func:`~needgraph.reasoning.explain.cause_scores` (batched two-point Shapley
+  attribution on the customer's star);
+* ``random`` - as many random items as needgraph's explanation holds, drawn from the items that
+  lie on some cause path (random paths of the same size);
 * ``gnnexplainer`` - PyG's :class:`~torch_geometric.explain.algorithm.GNNExplainer` learning an
   object-level mask over the customer's evidence edges (the mask scales the star's edge weights,
   so it runs on exactly the same model; a probe ``MessagePassing`` layer exposes one edge per item
-  to PyG's mask hooks); candidates are the same path-bearing items.
+  to PyG's mask hooks); its top items, as many as needgraph's.
 
-Each explainer's top evidence is mapped to causes along the same ontology paths for
-``cause_precision_at_3`` (planted causes among the top 3, divided by 3); ``fidelity_plus`` =
-P(dis) - P(dis | the explanation's evidence removed) (higher is better) and ``fidelity_minus`` =
-|P(dis) - P(dis | of the path-bearing evidence only the explanation's kept)| (lower is better; the
-customer's other tags stay, so the probe does not leave the data distribution), both on the star,
-which reproduces the model's own prediction.
-``strategy_hit_at_3`` and ``uplift_recommended_vs_random`` use :func:`recommend` (explainer
-independent) and the generator's :meth:`WorldModel.expected_uplift`.
+Every explainer's item weights go through the same ontology paths and the same cause ranking
+(:func:`~needgraph.reasoning.causes.rank_causes`), so the comparison is one of attributions.
+
+**Cases.** A case is a customer and the domain they are most dissatisfied with among the domains
+where they are dissatisfied (planted latent score <= 2.5) *because of a planted cause* (at least one
+planted cause affects that domain). Customers whose low score comes only from the generator's
+unexplained shock, or from nothing planted for that domain, have no cause to recover and are left
+out (the "no strong driver" answer is right for them; its rate is reported as ``coverage``).
+
+**Metrics** (per method):
+
+* ``cause_precision_at_3`` - of the explanation's top causes (at most 3; an explanation reports
+  fewer when the others are weak), the share that are planted causes of the customer, averaged
+  over the cases where it reports at least one cause. A broad cause above a planted specific one
+  does not count (it is not the planted cause).
+* ``cause_precision_at_3_over_3`` - the same hits divided by 3 always, averaged over all cases
+  (punishes explanations that report fewer than 3 causes; at most ``planted / 3``).
+* ``cause_recall_at_3`` - of the customer's *revealed* planted causes (those with a tag bin or an
+  asserted mention on an ontology path in the graph), the share in the top 3; cases with one.
+* ``coverage`` - share of cases with at least one reported cause.
+* ``fidelity_plus`` = P(dis) - P(dis | the explanation's evidence removed) (higher is better);
+  ``fidelity_minus`` = |P(dis) - P(dis | of the path-bearing evidence only the explanation's
+  kept)| (lower is better; the customer's other tags stay). Both on the star, which reproduces
+  the model's own prediction.
+* ``ms_per_explanation`` - wall time of the explainer per case.
+
+``strategy_hit_at_3`` (explainer independent; cases where some eligible strategy fixes a planted
+cause of the domain) is whether :func:`~needgraph.reasoning.recommend.recommend`'s top 3 holds
+one; ``uplift_recommended_vs_random`` compares the mean uplift of the recommended strategies with
+a random eligible one under the generator's own outcome model
+(:meth:`~needgraph.ingest.generator.world.WorldModel.expected_uplift`).
 """
 
 from __future__ import annotations
@@ -26,13 +49,15 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from needgraph.reasoning.causes import rank_causes
 from needgraph.reasoning.explain import (
+    MIN_WEIGHT,
     Context,
-    EvidenceItem,
     cause_scores,
     context,
     remove_and_score,
@@ -46,26 +71,61 @@ if TYPE_CHECKING:
     from needgraph.reasoning.train import SatisfactionModel
 
 METHODS: tuple[str, ...] = ("needgraph", "random", "gnnexplainer")
+#: Planted latent score at or below which a customer counts as dissatisfied with a domain.
+DISSATISFIED = 2.5
+#: GNNExplainer epochs (PyG's default).
+GNNEXPLAINER_EPOCHS = 100
 
 
-def _causes_from_items(
-    ctx: Context, items: list[EvidenceItem], weights: list[float], domain: str
-) -> list[str]:
-    """Rank causes by the summed weight of the given items along ontology links."""
-    score: dict[str, float] = defaultdict(float)
-    for it, w in zip(items, weights, strict=True):
-        links = (
-            ctx.concepts.indicates.get(it.key, [])
-            if it.kind == "tag"
-            else ctx.concepts.mentions.get(it.key, [])
-        )
-        for cz, lw in links:
-            if ctx.concepts.affects_domain(cz, domain):
-                score[cz] += max(w, 0.0) * lw
-    return [cz for cz, v in sorted(score.items(), key=lambda x: (-x[1], x[0])) if v > 0]
+@dataclass(frozen=True)
+class Case:
+    """One evaluated customer and domain.
+
+    Attributes:
+        c: Customer index in the exported graph.
+        domain: Domain id.
+        truth: The customer's parsed ``truth.jsonl`` line.
+        planted: Planted causes of the customer that affect ``domain``.
+    """
+
+    c: int
+    domain: str
+    truth: dict[str, Any]
+    planted: frozenset[str]
 
 
-def gnnexplainer_weights(ctx: Context, c: int, domain: str, epochs: int = 30) -> list[float]:
+def select_cases(ctx: Context, truth_path: Path) -> list[Case]:
+    """Customers dissatisfied with a domain because of a planted cause (see the module doc)."""
+    index, domains = ctx.scorer.index, set(ctx.scorer.domains)
+    cases: list[Case] = []
+    with truth_path.open(encoding="utf-8") as fh:
+        for line in fh:
+            t = json.loads(line)
+            c = index.get(t["customer_id"])
+            if c is None or not t["causes"]:
+                continue
+            options: list[tuple[float, str, frozenset[str]]] = []
+            for dom, sat in t["satisfaction"].items():
+                hurt = frozenset(x["cause"] for x in t["causes"] if x["effects"].get(dom, 0.0) > 0)
+                if dom in domains and sat <= DISSATISFIED and hurt:
+                    options.append((float(sat), str(dom), hurt))
+            if options:
+                _, dom, planted = min(options)
+                cases.append(Case(c, dom, t, planted))
+    return cases
+
+
+def revealed(ctx: Context, c: int, domain: str, planted: frozenset[str]) -> set[str]:
+    """Planted causes with direct evidence in the graph: an indicating bin or a mention."""
+    found: set[str] = set()
+    for it in ctx.scorer.evidence(c):
+        found |= {cz for cz, _ in ctx.concepts.links(it, domain)} & planted
+    return found
+
+
+def gnnexplainer_weights(
+    ctx: Context, c: int, domain: str, epochs: int = GNNEXPLAINER_EPOCHS
+) -> list[float]:
     """PyG GNNExplainer's learned mask over the customer's evidence items (one per item).
 
     Args:
@@ -85,7 +145,7 @@ def gnnexplainer_weights(ctx: Context, c: int, domain: str, epochs: int = 30) ->
 
     scorer = ctx.scorer
     every = scorer.evidence(c)
-    cand = [i for i, it in enumerate(every) if ctx.concepts.links(it, domain)]
+    cand = [i for i, it in enumerate(every) if ctx.concepts.candidates(it, domain)]
     items = [every[i] for i in cand]
     d = scorer.domains.index(domain)
     m = len(items)
@@ -136,6 +196,36 @@ def gnnexplainer_weights(ctx: Context, c: int, domain: str, epochs: int = 30) ->
     return out
 
 
+def _causes_of(
+    ctx: Context, c: int, domain: str, weights: Sequence[float], chosen: Sequence[int]
+) -> tuple[list[str], set[str]]:
+    """Top-3 causes and explanation evidence of an explainer that chose items ``chosen``."""
+    items = ctx.scorer.evidence(c)
+    keep = set(chosen)
+    links = [ctx.concepts.candidates(it, domain) if i in keep else {} for i, it in enumerate(items)]
+    attribution = [weights[i] if i in keep else 0.0 for i in range(len(items))]
+    ranked, paths = rank_causes(links, attribution)
+    top = [cz for cz, _ in ranked[:3]]
+    return top, {items[i].key for cz in top for i, _, _ in paths[cz]}
+
+
+@dataclass
+class _Tally:
+    """Per-method sums (internal)."""
+
+    precision: list[float]
+    over3: list[float]
+    recall: list[float]
+    covered: list[float]
+    fid_plus: list[float]
+    fid_minus: list[float]
+    ms: list[float]
+
+
+def _mean(xs: Sequence[float]) -> float:
+    return sum(xs) / len(xs) if xs else 0.0
+
+
 def run_q2(
     store: GraphStore,
     model: SatisfactionModel,
@@ -144,24 +234,29 @@ def run_q2(
     sample: int = 200,
     seed: int = 0,
     ontology: Ontology | None = None,
-    gnnexplainer_epochs: int = 30,
+    gnnexplainer_epochs: int = GNNEXPLAINER_EPOCHS,
+    min_weight: float = MIN_WEIGHT,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Run Q2 on a sample of dissatisfied customers.
+    """Run Q2 on a seeded sample of cases (see the module docstring for every definition).
 
     Args:
         store: Store the graph was exported from.
         model: Trained model.
         data: Exported graph.
         truth_folder: Generator output folder (``truth.jsonl``, ``truth_model.json``).
-        sample: Dissatisfied customers evaluated (seeded sample).
+        sample: Cases evaluated (seeded sample; all when fewer).
         seed: Sampling seed.
         ontology: The ontology (default ``read_ontology()``).
         gnnexplainer_epochs: GNNExplainer epochs per explanation.
+        min_weight: needgraph's cause threshold (log-odds).
+        progress: Called with ``(done, total)`` after each case.
 
     Returns:
         ``{"needgraph": {...}, "random": {...}, "gnnexplainer": {...},
-        "uplift_recommended_vs_random": {...}, "customers": n}``; each method holds
-        ``cause_precision_at_3``, ``strategy_hit_at_3``, ``fidelity_plus``, ``fidelity_minus``,
+        "uplift_recommended_vs_random": {...}, "customers": n, ...}``; each method holds
+        ``cause_precision_at_3``, ``cause_precision_at_3_over_3``, ``cause_recall_at_3``,
+        ``coverage``, ``strategy_hit_at_3``, ``fidelity_plus``, ``fidelity_minus`` and
         ``ms_per_explanation``.
     """
     from needgraph.ingest.generator import load_world
@@ -174,85 +269,78 @@ def run_q2(
     folder = Path(truth_folder)
     world = load_world(folder)
     ctx = context(store, model, data)
-    index = ctx.scorer.index
-    cases: list[tuple[int, str, dict[str, Any]]] = []
-    with (folder / "truth.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            t = json.loads(line)
-            c = index.get(t["customer_id"])
-            if c is None or not t["causes"]:
-                continue
-            sat = {dm: s for dm, s in t["satisfaction"].items() if dm in ctx.scorer.domains}
-            if not sat:
-                continue
-            dom, low = min(sat.items(), key=lambda x: x[1])
-            if low <= 2.5:
-                cases.append((c, dom, t))
+    cases = select_cases(ctx, folder / "truth.jsonl")
+    population = len(cases)
     rng = random.Random(seed)
     if len(cases) > sample:
         cases = rng.sample(cases, sample)
-    acc: dict[str, dict[str, list[float]]] = {mt: defaultdict(list) for mt in METHODS}
+    tally = {mt: _Tally([], [], [], [], [], [], []) for mt in METHODS}
     hits: list[float] = []
     up_rec: list[float] = []
     up_rand: list[float] = []
-    for c, dom, t in cases:
-        planted = {x["cause"] for x in t["causes"]}
+    for n_done, case in enumerate(cases, start=1):
+        c, dom, t, planted = case.c, case.domain, case.truth, case.planted
         items = ctx.scorer.evidence(c)
-        # needgraph
         t0 = time.perf_counter()
-        cs = cause_scores(ctx, c, dom)
-        ranked = [cz for cz, _ in sorted(cs.causes.items(), key=lambda x: (-x[1], x[0]))][:3]
-        ev = {cs.items[i].key for cz in ranked for i, _, _ in cs.paths.get(cz, [])}
-        acc["needgraph"]["ms"].append(1000 * (time.perf_counter() - t0))
-        size = max(len(ev), 1)
-        per_method: dict[str, tuple[list[str], set[str]]] = {"needgraph": (ranked, ev)}
-        # random paths of the same size
+        cs = cause_scores(ctx, c, dom, min_weight=min_weight)
+        top = [cz for cz, _ in cs.ranked[:3]]
+        evidence = {cs.items[i].key for cz in top for i, _, _ in cs.paths[cz]}
+        ms = {"needgraph": 1000 * (time.perf_counter() - t0)}
+        answers: dict[str, tuple[list[str], set[str]]] = {"needgraph": (top, evidence)}
+        size = max(len(evidence), 1)
+        cand = cs.candidates
         t0 = time.perf_counter()
-        cand = [i for i, it in enumerate(items) if ctx.concepts.links(it, dom)]
         pick = rng.sample(cand, min(size, len(cand)))
-        rw = [1.0 if i in pick else 0.0 for i in range(len(items))]
-        per_method["random"] = (
-            _causes_from_items(ctx, items, rw, dom)[:3],
-            {items[i].key for i in pick},
-        )
-        acc["random"]["ms"].append(1000 * (time.perf_counter() - t0))
-        # GNNExplainer
+        answers["random"] = _causes_of(ctx, c, dom, [1.0] * len(items), pick)
+        ms["random"] = 1000 * (time.perf_counter() - t0)
         t0 = time.perf_counter()
-        gw = gnnexplainer_weights(ctx, c, dom, gnnexplainer_epochs) if items else []
-        top = sorted(cand, key=lambda i: -gw[i])[:size]
-        gsel = [gw[i] if i in top else 0.0 for i in range(len(items))]
-        per_method["gnnexplainer"] = (
-            _causes_from_items(ctx, items, gsel, dom)[:3],
-            {items[i].key for i in top},
-        )
-        acc["gnnexplainer"]["ms"].append(1000 * (time.perf_counter() - t0))
+        gw = gnnexplainer_weights(ctx, c, dom, gnnexplainer_epochs)
+        best = sorted(cand, key=lambda i: (-gw[i], i))[:size]
+        answers["gnnexplainer"] = _causes_of(ctx, c, dom, gw, best)
+        ms["gnnexplainer"] = 1000 * (time.perf_counter() - t0)
         on_paths = {items[i].key for i in cand}
-        for mt, (causes3, keys) in per_method.items():
-            acc[mt]["precision"].append(len(set(causes3) & planted) / 3.0)
-            acc[mt]["fid_plus"].append(cs.p - remove_and_score(ctx, c, dom, keys))
+        shown = revealed(ctx, c, dom, planted)
+        for mt, (causes3, keys) in answers.items():
+            row = tally[mt]
+            found = len(set(causes3) & planted)
+            if causes3:
+                row.precision.append(found / len(causes3))
+            row.over3.append(found / 3.0)
+            if shown:
+                row.recall.append(len(set(causes3) & shown) / len(shown))
+            row.covered.append(float(bool(causes3)))
+            row.fid_plus.append(cs.p - remove_and_score(ctx, c, dom, keys))
             kept = remove_and_score(ctx, c, dom, keys, keep_only=True, within=on_paths)
-            acc[mt]["fid_minus"].append(abs(cs.p - kept))
-        # recommendations
-        target = {s for x in t["causes"] for s in x["fixed_by"]} & set(t["eligible"])
+            row.fid_minus.append(abs(cs.p - kept))
+            row.ms.append(ms[mt])
+        fixing = {s for x in t["causes"] if x["cause"] in planted for s in x["fixed_by"]}
+        target = fixing & set(t["eligible"])
         actions = recommend(store, model, data, t["customer_id"], dom, k=3, ontology=ontology)
-        hits.append(float(bool(target & {a.strategy for a in actions})))
+        if target:
+            hits.append(float(bool(target & {a.strategy for a in actions})))
         if actions and t["eligible"]:
-            up_rec.append(sum(world.expected_uplift(t, a.strategy) for a in actions) / len(actions))
+            up_rec.append(_mean([world.expected_uplift(t, a.strategy) for a in actions]))
             up_rand.append(world.expected_uplift(t, rng.choice(t["eligible"])))
-    hit = sum(hits) / len(hits) if hits else 0.0
-    out: dict[str, Any] = {"customers": len(cases)}
+        if progress is not None:
+            progress(n_done, len(cases))
+    out: dict[str, Any] = {
+        "customers": len(cases),
+        "cases_in_population": population,
+        "strategy_cases": len(hits),
+    }
     for mt in METHODS:
-        a = acc[mt]
-        n = max(len(a["precision"]), 1)
+        row = tally[mt]
         out[mt] = {
-            "cause_precision_at_3": sum(a["precision"]) / n,
-            "strategy_hit_at_3": hit,
-            "fidelity_plus": sum(a["fid_plus"]) / n,
-            "fidelity_minus": sum(a["fid_minus"]) / n,
-            "ms_per_explanation": sum(a["ms"]) / max(len(a["ms"]), 1),
+            "cause_precision_at_3": _mean(row.precision),
+            "cause_precision_at_3_over_3": _mean(row.over3),
+            "cause_recall_at_3": _mean(row.recall),
+            "coverage": _mean(row.covered),
+            "strategy_hit_at_3": _mean(hits),
+            "fidelity_plus": _mean(row.fid_plus),
+            "fidelity_minus": _mean(row.fid_minus),
+            "ms_per_explanation": _mean(row.ms),
         }
-    rec = sum(up_rec) / len(up_rec) if up_rec else 0.0
-    rnd = sum(up_rand) / len(up_rand) if up_rand else 0.0
+    rec, rnd = _mean(up_rec), _mean(up_rand)
     out["uplift_recommended_vs_random"] = {
         "recommended": rec,
         "random": rnd,

@@ -8,7 +8,12 @@ need the cause blocks) and re-predicting the customer on its star
 1-5 score. It is calibrated by what happened to similar customers - customers with evidence for
 one of this customer's top causes - who received the strategy (Offer nodes): the smoothed
 acceptance rate ``(accepted + m * global rate) / (n + m)`` scales the uplift, and the mean
-``satisfaction_after`` is reported with its count. ``cost_aware`` ranks by change per cost unit.
+``satisfaction_after`` is reported with its count. The uplift is also scaled by how specifically
+the strategy targets the causes (:func:`match_strength`: the cause itself, a broader cause, or a
+need it blocks). ``cost_aware`` ranks by change per cost unit.
+
+Offers and outcomes are read once per store and cached; :func:`invalidate_offers` drops the
+cache (the events module calls it after recording an outcome, so rates change at once).
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ if TYPE_CHECKING:
 
 #: Pseudo-count of the acceptance-rate prior.
 PRIOR_STRENGTH = 5.0
+#: Match strength of a strategy that resolves a broader cause of the customer's cause.
+BROAD_MATCH = 0.6
+#: Match strength of a strategy that addresses a need the customer's cause blocks.
+NEED_MATCH = 0.3
 
 
 @dataclass
@@ -39,7 +48,8 @@ class Action:
 
     Attributes:
         strategy: Strategy id.
-        expected_change: Calibrated expected change of the 1-5 score (acceptance x model uplift).
+        expected_change: Calibrated expected change of the 1-5 score (acceptance x match x
+            model uplift).
         model_uplift: Predicted score with the strategy applied minus without.
         acceptance_rate: Smoothed acceptance rate among similar customers.
         similar_offers: Offers of this strategy to similar customers (the count behind the rate).
@@ -48,6 +58,8 @@ class Action:
         addresses: The customer's causes the strategy resolves (the explanation paths it addresses).
         score: Ranking score (``expected_change`` or per cost unit).
         sentence: Rendered sentence.
+        match: How specifically it targets the addressed causes (:func:`match_strength`,
+            averaged with the causes' weights).
     """
 
     strategy: str
@@ -60,6 +72,7 @@ class Action:
     addresses: list[str] = field(default_factory=list)
     score: float = 0.0
     sentence: str = ""
+    match: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
@@ -76,7 +89,22 @@ class _Offers:
 _OFFERS: dict[int, _Offers] = {}
 
 
+def invalidate_offers(store: GraphStore | None = None) -> None:
+    """Forget cached offers and outcomes (of ``store``, or of every store when ``None``).
+
+    :func:`needgraph.ingest.events.record_outcome` calls it after writing an outcome, so the next
+    :func:`recommend` re-reads offers and its acceptance rates include the new outcome at once.
+    Anything else that writes Offer nodes or RECEIVED / OF_STRATEGY relationships to a store that
+    serves recommendations should call it too.
+    """
+    if store is None:
+        _OFFERS.clear()
+    else:
+        _OFFERS.pop(id(store), None)
+
+
 def _offers(store: GraphStore) -> _Offers:
+    """Offers and outcomes per strategy (read once per store; see :func:`invalidate_offers`)."""
     cached = _OFFERS.get(id(store))
     if cached is not None:
         return cached
@@ -153,18 +181,29 @@ def eligible_strategies(ontology: Ontology, bins: Mapping[str, str]) -> list[str
     ]
 
 
+def match_strength(ontology: Ontology, ctx: Context, strategy: str, cause: str) -> float:
+    """How specifically the strategy targets the cause: 1 direct, 0.6 broad, 0.3 need, else 0.
+
+    A strategy that ``RESOLVES`` the cause itself is the most likely to fix it; one that resolves
+    a broader cause fixes it less often, and one that only ``ADDRESSES`` a need the cause blocks
+    less often still.
+    """
+    s = ontology[strategy]
+    resolves = set(s.resolves)
+    if cause in resolves:
+        return 1.0
+    if resolves & set(ctx.concepts.ancestors(cause)[1:]):
+        return BROAD_MATCH
+    if set(s.addresses) & set(ctx.concepts.needs_of(cause)):
+        return NEED_MATCH
+    return 0.0
+
+
 def strategy_causes(
     ontology: Ontology, ctx: Context, strategy: str, causes: list[str]
 ) -> list[str]:
     """Which of ``causes`` the strategy resolves: directly, via a broader cause, or via a need."""
-    s = ontology[strategy]
-    resolves, addresses = set(s.resolves), set(s.addresses)
-    out = []
-    for cz in causes:
-        anc = ctx.concepts.ancestors(cz)
-        if resolves & set(anc) or addresses & set(ctx.concepts.needs_of(cz)):
-            out.append(cz)
-    return out
+    return [cz for cz in causes if match_strength(ontology, ctx, strategy, cz) > 0]
 
 
 def recommend(
@@ -207,7 +246,7 @@ def recommend(
         return []
     cs = cause_scores(ctx, c, domain)
     d = ctx.scorer.domains.index(domain)
-    causes = [cz for cz, _ in sorted(cs.causes.items(), key=lambda x: (-x[1], x[0]))]
+    causes = [cz for cz, _ in cs.ranked]
     similar: set[str] = set()
     for cz in causes[:3]:
         similar |= _customers_with_cause(ctx, cz)
@@ -221,8 +260,15 @@ def recommend(
     _, score = ctx.scorer.score(c, [[]] + [items for _, _, items in plans], cs.items)
     base = float(score[0, d])
     actions: list[Action] = []
+    weight = dict(cs.ranked)
     for row, (sid, fixed, _) in enumerate(plans, start=1):
         uplift = float(score[row, d]) - base
+        total = sum(weight[cz] for cz in fixed)
+        match = (
+            sum(weight[cz] * match_strength(ontology, ctx, sid, cz) for cz in fixed) / total
+            if total > 0
+            else 0.0
+        )
         rows = offers.by_strategy.get(sid, [])
         global_rate = (sum(a for _, a, _ in rows) + 1.0) / (len(rows) + 4.0)
         sim = [r for r in rows if r[0] in similar]
@@ -230,7 +276,7 @@ def recommend(
         rate = (accepted + PRIOR_STRENGTH * global_rate) / (len(sim) + PRIOR_STRENGTH)
         afters = [x for _, a, x in sim if x is not None]
         cost = ontology[sid].cost
-        change = rate * uplift
+        change = rate * match * uplift
         rank = change / cost if cost_aware and cost else change
         labels = ctx.concepts.labels([sid, *fixed])
         sent = action_sentence(labels, lang, sid, fixed, change, rate, len(sim))
@@ -246,6 +292,7 @@ def recommend(
                 addresses=fixed,
                 score=rank,
                 sentence=sent.text,
+                match=match,
             )
         )
     actions.sort(key=lambda a: (-a.score, -a.acceptance_rate, a.strategy))

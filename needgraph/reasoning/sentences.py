@@ -132,16 +132,20 @@ def action_sentence(
     names = [label(labels, c, lang) for c in causes]
     if lang == "en":
         text = f"Recommend {s} (expected {change:+.2f}"
-        if rate is not None:
-            text += f"; accepted by {100 * rate:.0f}% of {n} similar customers"
+        if rate is not None and n > 0:
+            text += f"; accepted by {100 * rate:.0f}% of {n} similar customers offered it"
+        elif rate is not None:
+            text += "; not yet offered to similar customers"
         text += ")"
         if names:
             text += " - addresses " + ", ".join(names)
         text += "."
     else:
         text = f"推荐「{s}」（预计{change:+.2f}"
-        if rate is not None:
-            text += f"；{n}位相似客户中{100 * rate:.0f}%接受"
+        if rate is not None and n > 0:
+            text += f"；获推荐的{n}位相似客户中{100 * rate:.0f}%接受"
+        elif rate is not None:
+            text += "；尚未向相似客户推荐过"
         text += "）"
         if names:
             text += "，针对" + "、".join(f"「{n_}」" for n_ in names)

@@ -15,6 +15,7 @@ fastest for thousands of customers); larger ones train on subgraphs from
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,11 @@ from needgraph.reasoning.model import GraphInputs, ModelConfig, SatisfactionGNN
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
+
+    from needgraph.reasoning.artifacts import ModelInfo
+
+#: Called after each ensemble member: ``(member index, members in all, best epoch)``.
+MemberCallback = Callable[[int, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,9 @@ class SatisfactionModel:
         members: Trained networks.
         epochs: Best epoch of each member.
         label_index: Labelled training customers (inputs of the label trick), ``[m]``.
+        metrics: Per domain ``{"mae", "auc", "macro_f1", "n"}`` of the members' inner
+            validation predictions (out-of-fold when ``bags >= 2``).
+        info: Provenance, set by :mod:`needgraph.reasoning.artifacts` on save and load.
     """
 
     schema: FeatureSchema
@@ -110,6 +119,8 @@ class SatisfactionModel:
     members: list[SatisfactionGNN] = field(default_factory=list)
     epochs: list[int] = field(default_factory=list)
     label_index: Tensor | None = None
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    info: ModelInfo | None = None
 
     def predict(self, data: HeteroData, index: Tensor | None = None) -> Predictions:
         """Predict every customer of ``data`` (or those in ``index``, ``[m]``).
@@ -117,13 +128,16 @@ class SatisfactionModel:
         With the label trick, the labels of the training customers (``label_index``) are shown
         as inputs, never those of other customers.
         """
+        from needgraph.errors import ModelMismatchError
         from needgraph.reasoning.sampler import NeighborSampler
 
         exported = getattr(data, "schema_fingerprint", None)
         if exported is not None and exported != self.schema.fingerprint():
-            raise ValueError(
+            raise ModelMismatchError(
                 f"the graph was exported with feature schema {exported}, the model needs "
-                f"{self.schema.fingerprint()}: export with export_graph(store, schema=model.schema)"
+                f"feature schema {self.schema.fingerprint()}",
+                hint="Export with export_graph(store, schema=model.schema), or retrain with "
+                "`needgraph train` on this graph.",
             )
         probs: list[Tensor] = []
         dis: list[Tensor] = []
@@ -152,6 +166,7 @@ def fit(
     train_index: Tensor,
     model_config: ModelConfig | None = None,
     train_config: TrainConfig | None = None,
+    on_member: MemberCallback | None = None,
 ) -> SatisfactionModel:
     """Train an ensemble on the labelled pairs of the customers in ``train_index``.
 
@@ -162,9 +177,10 @@ def fit(
             ignored by the loss).
         model_config: Architecture.
         train_config: Optimisation settings.
+        on_member: Progress callback after each member.
 
     Returns:
-        The trained :class:`SatisfactionModel`.
+        The trained :class:`SatisfactionModel`, with inner validation ``metrics``.
     """
     mcfg, tcfg = model_config or ModelConfig(), train_config or TrainConfig()
     if not schema.domains:
@@ -179,6 +195,7 @@ def fit(
     perm = labelled[torch.randperm(labelled.numel(), generator=gen)]
     result = SatisfactionModel(schema, mcfg, tcfg, label_index=labelled)
     in_dims = {t: int(data[t].x.shape[1]) for t in schema.node_types if "x" in data[t]}
+    oof: list[tuple[Tensor, HeadOutput]] = []
     for b in range(tcfg.bags):
         if tcfg.bags >= 2:
             folds = torch.arange(perm.numel()) % tcfg.bags
@@ -191,7 +208,49 @@ def fit(
         best_epoch = _train_member(member, data, tr, val, tcfg, seed=tcfg.seed * 1000 + b)
         result.members.append(member)
         result.epochs.append(best_epoch)
+        oof.append((val, _validation_output(member, data, tr, val, tcfg)))
+        if on_member is not None:
+            on_member(b, tcfg.bags, best_epoch)
+    result.metrics = _validation_metrics(data, schema, oof, tcfg)
     return result
+
+
+def _validation_output(
+    member: SatisfactionGNN, data: HeteroData, tr: Tensor, val: Tensor, cfg: TrainConfig
+) -> HeadOutput:
+    """The member's head outputs on its validation customers (labels of ``tr`` shown)."""
+    labels = None
+    if member.config.label_trick:
+        y, mask = data["customer"].y, data["customer"].y_mask
+        labels = label_features(y, mask, _member_mask(tr, int(data["customer"].num_nodes)))
+    return _infer(member, data, val, cfg, labels=labels)
+
+
+def _validation_metrics(
+    data: HeteroData,
+    schema: FeatureSchema,
+    oof: list[tuple[Tensor, HeadOutput]],
+    cfg: TrainConfig,
+) -> dict[str, dict[str, float]]:
+    """Q1 metrics per domain over the pooled validation predictions of all members."""
+    from needgraph.reasoning.metrics import q1_metrics
+
+    idx = torch.cat([v for v, _ in oof])
+    probs = torch.cat([class_probs(o.cum) for _, o in oof])
+    reg = torch.cat([o.reg for _, o in oof])
+    dis = torch.cat([o.dis for _, o in oof])
+    score = decode(probs, reg, cfg.reg_weight)
+    p_dis = p_dissatisfied(probs, dis)
+    y, mask = data["customer"].y[idx], data["customer"].y_mask[idx]
+    out: dict[str, dict[str, float]] = {}
+    for j, domain in enumerate(schema.domains):
+        m = mask[:, j]
+        if not bool(m.any()):
+            continue
+        found = q1_metrics(y[m, j].numpy(), score[m, j].numpy(), p_dis[m, j].numpy())
+        kept = {k: v for k, v in found.items() if v == v}  # NaN: e.g. AUC with one class only
+        out[domain] = {**kept, "n": float(int(m.sum()))}
+    return out
 
 
 def _train_member(

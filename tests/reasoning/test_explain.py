@@ -133,9 +133,10 @@ def test_cli_commands_print_json(trained, tmp_path: Path, monkeypatch: pytest.Mo
     from needgraph.cli import reason
     from needgraph.config import Settings
     from needgraph.graph import factory
+    from needgraph.reasoning.artifacts import save_model
 
     _, model, data = trained
-    torch.save(model, tmp_path / "model.pt")
+    save_model(model, tmp_path / "model.pt")
     monkeypatch.setattr(
         factory, "get_settings", lambda: Settings(store=f"sqlite:///{model.db_path}")
     )
