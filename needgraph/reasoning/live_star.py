@@ -1,0 +1,193 @@
+"""One customer's star as the store holds it, turned into the export's features and edges.
+
+Internals of :mod:`needgraph.reasoning.live`: :func:`read_star` reads the customer's outgoing
+``HAS_TAG`` / ``SAID`` (+ ``MENTIONS``) / ``RECEIVED`` (+ ``OF_STRATEGY``) / ``RATED`` relationships
+in one 2-hop neighbourhood query (any backend); :func:`edge_lists`, :func:`customer_row` and
+:func:`set_labels` rebuild exactly what :func:`~needgraph.reasoning.export.export_graph` builds for
+that customer. :class:`KeyIndex` maps node keys to the graph's indices.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from needgraph.errors import CustomerNotFoundError
+from needgraph.graph.records import Node, NodeRef, Relationship
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+    from torch import Tensor
+    from torch_geometric.data import HeteroData
+
+    from needgraph.graph.base import GraphStore
+    from needgraph.reasoning.explain import Context
+    from needgraph.reasoning.features import FeatureSchema
+
+STAR_TYPES = ["HAS_TAG", "SAID", "RECEIVED", "MENTIONS", "OF_STRATEGY", "RATED"]
+#: Store type -> (relation, destination node type) of the customer's outgoing edges.
+OUT = {"HAS_TAG": ("has_tag", "tag_bin"), "SAID": ("said", "utterance"),
+       "RECEIVED": ("received", "strategy")}
+_STAR_LIMIT = 100_000
+
+Edge = tuple[int, float, tuple[float, ...] | None]  # destination index, weight, attributes
+
+
+@dataclass
+class Star:
+    """One customer's star as the store holds it (export's view).
+
+    Attributes:
+        has_tag: ``(bin key, raw value as float, NaN when not numeric)`` per HAS_TAG.
+        said: Utterance keys.
+        utterances: Utterance key -> node (text, embedding).
+        mentions: Utterance key -> its MENTIONS relationships.
+        received: ``(strategy key, outcome)`` per RECEIVED offer with a strategy.
+        ratings: Domain -> score.
+    """
+
+    has_tag: list[tuple[str, float]] = field(default_factory=list)
+    said: list[str] = field(default_factory=list)
+    utterances: dict[str, Node] = field(default_factory=dict)
+    mentions: dict[str, list[Relationship]] = field(default_factory=dict)
+    received: list[tuple[str, str]] = field(default_factory=list)
+    ratings: dict[str, float] = field(default_factory=dict)
+
+
+def read_star(store: GraphStore, customer: str) -> Star:
+    """Read the customer's star in one 2-hop neighbourhood query (any backend).
+
+    Raises:
+        CustomerNotFoundError: The store has no such customer.
+    """
+    from needgraph.reasoning.export_read import _as_float
+
+    ref = NodeRef("Customer", customer)
+    if store.get_node(ref) is None:
+        raise CustomerNotFoundError(f"customer {customer!r} is not in the store",
+                                    customer=customer)
+    sub = store.neighbourhood(ref, 2, rel_types=STAR_TYPES, direction="out", limit=_STAR_LIMIT)
+    nodes = {(n.label, n.key): n for n in sub.nodes}
+    star = Star()
+    strategy_of = {r.start.key: r.end.key for r in sub.relationships if r.type == "OF_STRATEGY"}
+    for rel in sub.relationships:
+        if rel.type == "MENTIONS":
+            star.mentions.setdefault(rel.start.key, []).append(rel)
+        if rel.start != ref:
+            continue
+        if rel.type == "HAS_TAG":
+            star.has_tag.append((rel.end.key, _as_float(rel.props.get("value"))))
+        elif rel.type == "SAID":
+            star.said.append(rel.end.key)
+            star.utterances[rel.end.key] = nodes.get(("Utterance", rel.end.key),
+                                                     Node("Utterance", rel.end.key, {}))
+        elif rel.type == "RECEIVED" and rel.end.key in strategy_of:
+            offer = nodes.get(("Offer", rel.end.key))
+            outcome = offer.props.get("outcome") if offer is not None else None
+            star.received.append((strategy_of[rel.end.key],
+                                  outcome if isinstance(outcome, str) else "offered"))
+        elif rel.type == "RATED":
+            score = rel.props.get("score")
+            if isinstance(score, int | float) and not isinstance(score, bool):
+                star.ratings[rel.end.key] = float(score)
+    return star
+
+
+class KeyIndex:
+    """Key -> index per node type of one context's graph (built lazily, kept up to date)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._tables: dict[str, dict[str, int]] = {}
+        #: Customer index -> bytes of the feature-row inputs last encoded (skips re-encoding).
+        self.row_inputs: dict[int, bytes] = {}
+
+    def of(self, node_type: str) -> dict[str, int]:
+        """Key -> index of ``node_type`` (kept current by the appends of a refresh)."""
+        table = self._tables.get(node_type)
+        if table is None:
+            data = self.ctx.scorer.data
+            keys = data[node_type].node_key if node_type in data.node_types else []
+            table = self._tables[node_type] = {k: i for i, k in enumerate(keys)}
+        return table
+
+
+_INDEXES: dict[int, KeyIndex] = {}
+
+
+def key_index(ctx: Context) -> KeyIndex:
+    """The :class:`KeyIndex` of ``ctx`` (one per cached context)."""
+    found = _INDEXES.get(id(ctx))
+    if found is None or found.ctx is not ctx:
+        if len(_INDEXES) > 8:
+            _INDEXES.clear()
+        found = _INDEXES[id(ctx)] = KeyIndex(ctx)
+    return found
+
+
+def edge_lists(schema: FeatureSchema, keys: KeyIndex, star: Star) -> dict[str, list[Edge]]:
+    """The customer's outgoing edges per relation, as the export builds them."""
+    from needgraph.reasoning.export_read import OUTCOMES
+
+    out: dict[str, list[Edge]] = {}
+    for store_type, (rel, dst_t) in OUT.items():
+        if ("customer", rel, dst_t) not in schema.edge_types:
+            continue
+        table = keys.of(dst_t)
+        edges: list[Edge] = []
+        if store_type == "HAS_TAG":
+            edges = [(table[b], 1.0, None) for b, _v in star.has_tag if b in table]
+        elif store_type == "SAID":
+            edges = [(table[u], 1.0, None) for u in star.said if u in table]
+        else:
+            for strategy, outcome in star.received:
+                if strategy in table:
+                    onehot = [float(outcome == o) for o in OUTCOMES]
+                    edges.append((table[strategy], 1.0, (*onehot, float(outcome not in OUTCOMES))))
+        out[rel] = edges
+    return out
+
+
+def customer_inputs(schema: FeatureSchema, keys: KeyIndex, star: Star,
+                    lists: dict[str, list[Edge]]) -> tuple[NDArray[np.float64],
+                                                          NDArray[np.float64]]:
+    """The export's inputs of the customer's feature row.
+
+    Returns:
+        ``(values [1, len(schema.numeric)], degrees [1, len(schema.degree_relations)])``: raw
+        numeric tag values (NaN = missing) and edge counts per degree relation.
+    """
+    import numpy as np
+
+    col_of = {n.tag: i for i, n in enumerate(schema.numeric)}
+    values = np.full((1, len(schema.numeric)), np.nan)
+    bins = keys.of("tag_bin")
+    for bin_key, raw in star.has_tag:
+        col = col_of.get(bin_key.split("=", 1)[0])
+        if bin_key in bins and col is not None and not math.isnan(raw):
+            values[0, col] = raw
+    degrees = np.zeros((1, len(schema.degree_relations)))
+    for j, rel in enumerate(schema.degree_relations):
+        degrees[0, j] = len(lists.get(rel, []))
+    return values, degrees
+
+
+def customer_row(schema: FeatureSchema, values: NDArray[np.float64],
+                 degrees: NDArray[np.float64]) -> Tensor:
+    """The customer's feature row ``[f]`` exactly as the export computes it (same encoder)."""
+    import torch
+
+    from needgraph.reasoning.encode import customer_matrix
+
+    return torch.from_numpy(customer_matrix(schema, values, degrees))[0]
+
+
+def set_labels(data: HeteroData, schema: FeatureSchema, c: int, ratings: dict[str, float]) -> None:
+    """The customer's observed labels (never model inputs: the label trick's inputs are fixed)."""
+    y, mask = data["customer"].y, data["customer"].y_mask
+    for j, domain in enumerate(schema.domains):
+        score = ratings.get(domain)
+        y[c, j] = score if score is not None else 0.0
+        mask[c, j] = score is not None
