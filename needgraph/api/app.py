@@ -4,7 +4,8 @@ Layout: routes per resource in :mod:`needgraph.api.routes` (``/v1`` routers are 
 ``V1_ROUTERS``), request/response models in :mod:`needgraph.api.schemas`, the orchestration the
 routes call in :mod:`needgraph.api.services`, keys and roles in :mod:`needgraph.security`.
 At start-up the store opens, the key ring hashes the bootstrap admin key, the ingest worker
-starts and the store's readiness check is registered (others append to
+starts, the configured model (if any) loads in the background and the store, ontology and model
+readiness checks are registered (others append to
 ``app.state.readiness_checks``); at shutdown the ingest worker stops at a batch boundary and the
 store closes (uvicorn's graceful shutdown drives this).
 """
@@ -27,6 +28,7 @@ from needgraph.api.problems import install_problem_handlers
 from needgraph.api.readiness import ReadinessCheck
 from needgraph.api.routes import V1_ROUTERS, health
 from needgraph.api.services.ingest_jobs import IngestJobRunner
+from needgraph.api.services.model_slot import ModelSlot
 from needgraph.api.services.ontology_editor import OntologyEditor
 from needgraph.api.settings import ApiSettings
 from needgraph.config import Settings, get_settings
@@ -48,6 +50,12 @@ TAGS = [
     {"name": "concepts", "description": "Ontology concepts: search (zh/en), read, edit."},
     {"name": "ontology", "description": "The whole ontology: export, import, versions."},
     {"name": "graph", "description": "Nodes and neighbourhoods for drill-down."},
+    {
+        "name": "reasoning",
+        "description": "Predictions, explanations, recommendations and drivers (a model loaded).",
+    },
+    {"name": "events", "description": "Real-time events and action outcomes (engine)."},
+    {"name": "model", "description": "The loaded model; reload it (admin)."},
     {"name": "ingest", "description": "Ingest jobs: upload data, poll reports (admin)."},
     {"name": "keys", "description": "API keys (admin)."},
     {"name": "operations", "description": "Probes and metrics (no key)."},
@@ -82,12 +90,16 @@ def create_app(
         app.state.editor = editor
         runner = IngestJobRunner(store, api_settings.data_dir, api_settings.mappings_path, metrics)
         app.state.ingest = runner
+        slot = ModelSlot(store, settings, metrics)
+        app.state.model = slot
         app.state.readiness_checks[:0] = [
             ReadinessCheck("store", store.ping),
             ReadinessCheck("ontology", editor.check),
+            ReadinessCheck("model", slot.check),
         ]
         runner.start()
         log.info("service started", extra={"store": store.describe(), "version": __version__})
+        slot.start()
         try:
             yield
         finally:

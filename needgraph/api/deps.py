@@ -16,12 +16,15 @@ from fastapi import Depends, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader
 
+from needgraph.api.metrics import ApiMetrics
 from needgraph.api.schemas.common import DEFAULT_LIMIT, MAX_LIMIT
 from needgraph.api.services.ingest_jobs import IngestJobRunner
+from needgraph.api.services.model_slot import ModelSlot
 from needgraph.api.services.ontology_editor import OntologyEditor
 from needgraph.api.settings import ApiSettings
 from needgraph.config import Settings
 from needgraph.graph.base import GraphStore
+from needgraph.reasoning.runtime import Reasoner
 from needgraph.security.keys import KeyRing, Principal
 from needgraph.security.roles import Scope
 
@@ -63,6 +66,23 @@ def get_ingest(request: Request) -> IngestJobRunner:
     """The ingest job runner."""
     runner: IngestJobRunner = request.app.state.ingest
     return runner
+
+
+def get_metrics(request: Request) -> ApiMetrics:
+    """The app's Prometheus metrics."""
+    metrics: ApiMetrics = request.app.state.metrics
+    return metrics
+
+
+def get_model_slot(request: Request) -> ModelSlot:
+    """The slot holding the loaded model (or why there is none)."""
+    slot: ModelSlot = request.app.state.model
+    return slot
+
+
+def get_reasoner(request: Request) -> Reasoner:
+    """The loaded reasoner (503 ``model-not-loaded`` problem while there is none)."""
+    return get_model_slot(request).require()
 
 
 def get_principal(
@@ -166,6 +186,10 @@ ApiSettingsDep = Annotated[ApiSettings, Depends(get_api_settings)]
 EditorDep = Annotated[OntologyEditor, Depends(get_editor)]
 IngestDep = Annotated[IngestJobRunner, Depends(get_ingest)]
 PageDep = Annotated[PageParams, Depends(page_params)]
+MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
+ModelSlotDep = Annotated[ModelSlot, Depends(get_model_slot)]
+ReasonerDep = Annotated[Reasoner, Depends(get_reasoner)]
+"""The loaded reasoner; declare it after the role alias so 401/403 come before 503."""
 
 Reader = Annotated[Principal, Depends(require(Scope.read))]
 OntologyWriter = Annotated[Principal, Depends(require(Scope.ontology_write))]

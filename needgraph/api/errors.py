@@ -93,3 +93,15 @@ class OntologyUnavailableError(NeedgraphError):
     title = "Ontology unavailable"
     status = 503
     default_hint = "Point NEEDGRAPH_ONTOLOGY at the ontology folder (the repository's ontology/)."
+
+
+class ModelNotLoadedError(NeedgraphError):
+    """A reasoning route was called while the service holds no model (none, loading, failed)."""
+
+    type_slug = "model-not-loaded"
+    title = "No model loaded"
+    status = 503
+    default_hint = (
+        "Train one with `needgraph train` (it writes to NEEDGRAPH_MODEL_DIR) or set "
+        "NEEDGRAPH_MODEL, then restart the service or POST /v1/model/reload (admin)."
+    )

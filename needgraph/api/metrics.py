@@ -5,6 +5,10 @@
 * ``needgraph_ingest_jobs_total{status}`` - ingest jobs submitted / done / failed / interrupted;
 * ``needgraph_ingest_jobs_in_progress`` - jobs queued or running;
 * ``needgraph_ingest_rows_total{outcome}`` - rows read / written / quarantined by API jobs;
+* ``needgraph_inference_seconds{op}`` - model work per request (predict, explain, recommend, ...);
+* ``needgraph_events_total{kind,result}`` - real-time events (``created`` / ``duplicate``);
+* ``needgraph_outcomes_total{status,result}`` - action outcomes reported;
+* ``needgraph_model_loaded`` - 1 while a model is loaded, else 0;
 * the process collector's ``process_*`` series.
 
 ``route`` is the route template (``/v1/concepts/{concept_id}``), never the raw path, so ids and
@@ -25,6 +29,11 @@ from prometheus_client import (
 )
 
 UNMATCHED_ROUTE = "<unmatched>"
+_INFERENCE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0)
+INFERENCE_OPS = (
+    "predict", "predict_batch", "explain", "recommend", "recommend_batch", "drivers", "event",
+    "outcome", "load",
+)
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -61,6 +70,30 @@ class ApiMetrics:
             ("outcome",),
             registry=self.registry,
         )
+        self.inference = Histogram(
+            "needgraph_inference_seconds",
+            "Model work per request (seconds), by operation.",
+            ("op",),
+            buckets=_INFERENCE_BUCKETS,
+            registry=self.registry,
+        )
+        self.events = Counter(
+            "needgraph_events",
+            "Real-time events received, by kind and result (created, duplicate).",
+            ("kind", "result"),
+            registry=self.registry,
+        )
+        self.outcomes = Counter(
+            "needgraph_outcomes",
+            "Action outcomes received, by status and result (created, duplicate).",
+            ("status", "result"),
+            registry=self.registry,
+        )
+        self.model_loaded = Gauge(
+            "needgraph_model_loaded", "1 while a model is loaded, else 0.", registry=self.registry
+        )
+        for op in INFERENCE_OPS:
+            self.inference.labels(op)
         for status in ("submitted", "done", "failed", "interrupted"):
             self.ingest_jobs.labels(status)
         for outcome in ("read", "written", "quarantined"):

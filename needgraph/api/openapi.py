@@ -3,8 +3,8 @@
 Every 4xx/5xx answer is documented as ``application/problem+json`` with the ``Problem`` schema;
 operations that need a key document 401 and 403 and name the scope and roles they need; those
 with input document 422 (request and domain validation), those with a body 400 and 413, those
-with path parameters 404, every ``/v1`` operation 503 (store unavailable) and every changing
-``/v1`` operation 409 (conflict with the current state).
+with path parameters 404, every ``/v1`` operation 503 (store unavailable, no model loaded) and
+every changing ``/v1`` operation 409 (conflict with the current state).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _DESCRIPTIONS = {
     "413": "The request body is larger than the limit",
     "415": "Unsupported content type",
     "422": "Invalid input: request validation (`errors`) or domain validation (`problems`)",
-    "503": "The store is unavailable",
+    "503": "The store is unavailable, or no model is loaded (reasoning operations)",
 }
 
 

@@ -3,6 +3,10 @@
 ``api`` is one running server per store backend for the whole session (embedded SQLite, and
 Neo4j when one answers), holding the mini ontology, keys of every role and a named mapping.
 Tests share it, so they use their own concept ids and never assume a clean store.
+
+``trained`` (once per backend) ingests a small customer dataset over the mini ontology through
+the server's ingest route, trains a tiny real model on that store, saves it into the server's
+model directory and has the server load it with ``POST /v1/model/reload``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import httpx
 import pytest
 
 from tests.api.mini import FILES, MAPPING, write_tree
+from tests.api.reasoning_data import MAPPING as REASONING_MAPPING
+from tests.api.reasoning_data import customer_key, reasoning_csv
 from tests.conftest import BACKENDS, REPO
 
 ADMIN_KEY = "adm-" + secrets.token_urlsafe(24)
@@ -160,6 +166,7 @@ def server_env(root: Path) -> dict[str, str]:
         "NEEDGRAPH_ADMIN_KEY": ADMIN_KEY,
         "NEEDGRAPH_API_DATA_DIR": str(root / "data"),
         "NEEDGRAPH_MAPPINGS": str(root / "mappings"),
+        "NEEDGRAPH_MODEL_DIR": str(root / "models"),
         "NEEDGRAPH_API_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT),
         "NEEDGRAPH_LOG_FORMAT": "json",
         "NEEDGRAPH_LOG_LEVEL": "INFO",
@@ -197,3 +204,95 @@ def problem(response: httpx.Response, status: int, slug: str) -> dict[str, objec
     assert body["detail"]
     assert "Traceback" not in response.text
     return body
+
+
+REASONING_CUSTOMERS = 160
+REASONING_UNLABELLED = 10
+
+
+@dataclass
+class Trained:
+    """The session's server of one backend with a real tiny model loaded.
+
+    Attributes:
+        api: The server.
+        customers: Keys of the customers the model was trained with (the last few unlabelled).
+        model_id: Id of the loaded model.
+    """
+
+    api: Api
+    customers: list[str]
+    model_id: str
+
+
+def wait_for_job(api: Api, location: str, timeout: float = 240) -> dict[str, Any]:
+    """Poll an ingest job until it ends; return its record."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job: dict[str, Any] = api.get(location, "admin").json()
+        if job["status"] not in ("queued", "running"):
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+
+
+def train_tiny_model(store_url: str, model_dir: Path) -> str:
+    """Train a small real model on the store at ``store_url``; save it into ``model_dir``.
+
+    Returns:
+        The model id.
+    """
+    from needgraph.config import Settings
+    from needgraph.graph.factory import open_store
+    from needgraph.reasoning.artifacts import save_versioned
+    from needgraph.reasoning.model import ModelConfig
+    from needgraph.reasoning.runtime import train_from_store
+    from needgraph.reasoning.train import TrainConfig
+
+    with open_store(Settings(store=store_url)) as store:
+        model, info = train_from_store(
+            store,
+            model_config=ModelConfig(hidden=16),
+            train_config=TrainConfig(max_epochs=80, patience=15, bags=1, threads=1),
+        )
+        save_versioned(model, model_dir, info)
+    return info.model_id
+
+
+@pytest.fixture(scope="session")
+def trained(api_server: Api) -> Trained:
+    """Ingest the reasoning dataset, train, and load the model into the running server."""
+    api = api_server.ensure()
+    files = {
+        "file": ("reasoning.csv", reasoning_csv(REASONING_CUSTOMERS, REASONING_UNLABELLED),
+                 "text/csv"),
+        "mapping_file": ("mapping.yaml", REASONING_MAPPING.encode(), "application/yaml"),
+    }
+    accepted = api.client.post("/v1/ingest-jobs", headers=api.headers("admin"), files=files)
+    assert accepted.status_code == 202, accepted.text
+    job = wait_for_job(api, accepted.headers["location"])
+    assert job["status"] == "done", job
+    assert job["reports"][0]["rows_written"] == REASONING_CUSTOMERS, job
+    model_id = train_tiny_model(api.store_env["NEEDGRAPH_STORE"], api.root / "models")
+    loaded = api.post("/v1/model/reload", "admin")
+    assert loaded.status_code == 200, loaded.text
+    assert loaded.json()["model_id"] == model_id
+    customers = [customer_key(i) for i in range(REASONING_CUSTOMERS)]
+    return Trained(api, customers, model_id)
+
+
+@pytest.fixture
+def model_api(trained: Trained) -> Trained:
+    """The server with a model trained on the store's current ontology version, loaded.
+
+    Other tests edit the ontology (each edit is a new version); a model trained before is then
+    refused on reload (409 ``model-mismatch``), so it is retrained on the same data first.
+    """
+    api = trained.api.ensure()
+    versions = api.get("/v1/ontology/versions", params={"limit": 1}).json()["items"]
+    loaded = api.get("/v1/model").json()
+    if versions and loaded.get("ontology_version") != versions[0]["version"]:
+        trained.model_id = train_tiny_model(api.store_env["NEEDGRAPH_STORE"], api.root / "models")
+        reloaded = api.post("/v1/model/reload", "admin")
+        assert reloaded.status_code == 200, reloaded.text
+    return trained

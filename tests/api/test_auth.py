@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.api.conftest import ADMIN_KEY, Api, problem
+from tests.api.conftest import ADMIN_KEY, Api, Trained, problem
 
 # a representative route per scope: name -> (method, path, json body)
 ROUTES: dict[str, tuple[str, str, dict[str, str] | None]] = {
@@ -54,9 +54,9 @@ def test_unknown_key_is_401(api: Api, key: str) -> None:
     assert "not valid" in str(problem(response, 401, "unauthorized")["detail"])
 
 
-def test_public_routes_need_no_key(api: Api) -> None:
+def test_public_routes_need_no_key(model_api: Trained) -> None:
     for path in ("/livez", "/readyz", "/metrics", "/openapi.json", "/docs"):
-        assert api.client.get(path).status_code == 200, path
+        assert model_api.api.client.get(path).status_code == 200, path
 
 
 def test_bootstrap_admin_key_works(api: Api) -> None:

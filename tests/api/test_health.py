@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.api.conftest import Api, free_port, problem, running_api, server_env
+from tests.api.conftest import Api, Trained, free_port, problem, running_api, server_env
 
 
-def test_livez_readyz(api: Api) -> None:
+def test_livez_readyz(model_api: Trained) -> None:
+    api = model_api.api
     assert api.client.get("/livez").json() == {"status": "ok"}
     ready = api.client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "ready",
         "store": api.backend,
-        "checks": {"store": "ok", "ontology": "ok"},
+        "checks": {"store": "ok", "ontology": "ok", "model": "ok"},
     }
 
 
@@ -32,7 +33,7 @@ def test_readyz_is_503_when_neo4j_is_unreachable_and_shutdown_is_clean(tmp_path:
         assert client.get("/livez").status_code == 200
         response = client.get("/readyz")
         body = problem(response, 503, "store-unavailable")
-        assert body["checks"] == {"store": "failed", "ontology": "ok"}
+        assert body["checks"] == {"store": "failed", "ontology": "ok", "model": "failed"}
     messages = [
         json.loads(line)["msg"]
         for line in log_path.read_text(encoding="utf-8").splitlines()

@@ -1,11 +1,12 @@
 """Property-based conformance of the live server to its own OpenAPI document (schemathesis).
 
 Every operation of ``/openapi.json`` gets 25 generated requests with valid data and 25 with
-invalid data, sent with an admin key to the real server on each store. No answer may be a 5xx;
-every status code, content type, header and body must be the documented one; invalid input must
-be refused. Generated data that is valid per the schema may still be refused by domain rules (an
-unknown concept id, an ontology that would not validate), so "valid data must be accepted" is not
-asserted.
+invalid data, sent with an admin key to the real server on each store, with a trained model
+loaded (so predictions, explanations, recommendations, drivers, events and outcomes run for
+real). No answer may be a 5xx; every status code, content type, header and body must be the
+documented one; invalid input must be refused. Generated data that is valid per the schema may
+still be refused by domain rules (an unknown concept id, an ontology that would not validate),
+so "valid data must be accepted" is not asserted.
 
 Schemathesis' own pytest plugin (lazy ``from_fixture`` loading) does not work with pytest 9
 (it sets ``Node._nodeid``), so this drives its Python API with Hypothesis directly.
@@ -27,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, Trained
 
 MAX_EXAMPLES = 25
 CHECKS = [
@@ -62,7 +63,8 @@ def _fuzz(api: Api, operation: Any, mode: schemathesis.GenerationMode) -> None:
     run()
 
 
-def test_api_conforms_to_its_schema(api: Api) -> None:
+def test_api_conforms_to_its_schema(model_api: Trained) -> None:
+    api = model_api.api
     config = schemathesis.Config.from_dict(
         {"auth": {"openapi": {"ApiKey": {"api_key": api.keys["admin"]}}}}
     )
@@ -79,5 +81,5 @@ def test_api_conforms_to_its_schema(api: Api) -> None:
                 assert mode is schemathesis.GenerationMode.NEGATIVE, operation.label
             except Exception as exc:  # collect every operation's failure, then report all
                 failures.append(f"{operation.label} [{mode.value}]: {exc}")
-    assert operations >= 20
+    assert operations >= 30
     assert not failures, "\n\n".join(failures)

@@ -1,0 +1,282 @@
+"""Serving latency of the API under concurrent load from a second process (locust).
+
+Starts ``needgraph serve`` on a store with a trained model, waits until ``/readyz`` says ready,
+issues an engine key, warms every operation up, then runs locust headless (a separate process)
+once per operation: ``--users`` concurrent clients sending requests back to back (closed loop;
+``--wait`` adds think time) for ``--duration`` seconds, each for a random customer of a seeded
+sample. Reports p50/p95/p99 (ms) and throughput (requests/s) per operation, as JSON and as a
+Markdown table, optionally appended to ``bench/RESULTS.md``.
+
+Operations: ``predict`` (every domain), ``explain`` and ``recommend`` (one domain, k=3),
+``event_tag`` (a tag change: record it, refresh the customer's star, predict, recommend every
+domain - event to new recommendation) and ``event_text`` (a complaint text: the same plus text
+linking and embedding). Events write to the store: run on a copy (``--copy-sqlite``).
+
+Example (embedded store; Neo4j: ``--store neo4j`` with ``NEO4J_*`` exported)::
+
+    python bench/api_latency.py --store sqlite:////tmp/bench-100k/store.db --copy-sqlite \
+        --model /tmp/bench-100k/model.pt --data /tmp/bench-100k/data --label "embedded (SQLite)" \
+        --users 16 --duration 60 --append bench/RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import secrets
+import shlex
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+OPS = ("predict", "explain", "recommend", "event_tag", "event_text")
+TARGETS_MS = {"explain": 50.0, "recommend": 50.0, "event_tag": 100.0, "event_text": 100.0}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def copy_sqlite(url: str, folder: Path) -> str:
+    """Copy an SQLite store with the backup API (consistent, WAL included); return its URL."""
+    src = url.removeprefix("sqlite:///")
+    dst = folder / "store-copy.db"
+    with sqlite3.connect(src) as source, sqlite3.connect(dst) as target:
+        source.backup(target, pages=65536)
+    return f"sqlite:///{dst}"
+
+
+def read_inputs(args: argparse.Namespace, domain: str) -> dict[str, Any]:
+    """Sample customers and texts from the generator's output folder."""
+    rng = random.Random(args.seed)
+    with (args.data / "customers_tags.csv").open(encoding="utf-8") as handle:
+        ids = [row[0] for row in csv.reader(handle)][1:]
+    texts = []
+    with (args.data / "texts.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            item = json.loads(line)
+            texts.append({"text": item["text"], "lang": item.get("lang")})
+    return {
+        "customers": rng.sample(ids, min(args.sample, len(ids))),
+        "domain": domain,
+        "tag": args.tag,
+        "tag_values": args.tag_values,
+        "texts": rng.sample(texts, min(500, len(texts))),
+    }
+
+
+class Server:
+    """``needgraph serve`` in a subprocess, its output in a log file."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.out = log.open("w", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "needgraph", "serve", "--port", str(self.port)],
+            cwd=REPO, env=env, stdout=self.out, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float) -> float:
+        """Poll ``/readyz`` until 200; return the seconds it took."""
+        started = time.monotonic()
+        while True:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"server exited ({self.proc.returncode}); see {self.out.name}")
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=5).status_code == 200:
+                    return time.monotonic() - started
+            except httpx.TransportError:
+                pass
+            if time.monotonic() - started > timeout:
+                raise SystemExit(f"not ready after {timeout:.0f} s; see {self.out.name}")
+            time.sleep(1)
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM), then kill."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.out.close()
+
+
+def run_locust(base: str, op: str, users: int, seconds: int, env: dict[str, str],
+               folder: Path) -> dict[str, Any]:
+    """Run one locust load in a separate process; return its aggregate for ``op``."""
+    prefix = folder / f"{op}-u{users}"
+    cmd = [sys.executable, "-m", "locust", "-f", str(REPO / "bench" / "locustfile.py"),
+           "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", base,
+           "--csv", str(prefix), "--only-summary", "--stop-timeout", "30", "--loglevel", "WARNING"]
+    done = subprocess.run(cmd, env={**env, "BENCH_OP": op}, capture_output=True, text=True,
+                          timeout=seconds + 300)
+    stats = Path(f"{prefix}_stats.csv")
+    if not stats.is_file():
+        raise SystemExit(f"locust wrote no stats ({done.returncode}): {done.stderr[-2000:]}")
+    with stats.open(encoding="utf-8") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["Name"] == op)
+    return {
+        "op": op,
+        "users": users,
+        "seconds": seconds,
+        "requests": int(row["Request Count"]),
+        "failures": int(row["Failure Count"]),
+        "p50_ms": float(row["50%"]),
+        "p95_ms": float(row["95%"]),
+        "p99_ms": float(row["99%"]),
+        "mean_ms": round(float(row["Average Response Time"]), 1),
+        "rps": round(float(row["Requests/s"]), 1),
+    }
+
+
+def warm_up(base: str, key: str, inputs: dict[str, Any], ops: list[str]) -> None:
+    """A few sequential requests per operation (loads the text linker, fills caches)."""
+    headers = {"X-API-Key": key}
+    with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
+        for op in ops:
+            for i, customer in enumerate(inputs["customers"][:10]):
+                if op == "predict":
+                    answer = client.get(f"/v1/customers/{customer}/prediction")
+                elif op in ("explain", "recommend"):
+                    path = "explanation" if op == "explain" else "recommendations"
+                    answer = client.get(f"/v1/customers/{customer}/{path}",
+                                        params={"domain": inputs["domain"]})
+                else:
+                    body: dict[str, Any] = {"event_id": f"warm-{secrets.token_hex(8)}",
+                                            "customer": customer}
+                    if op == "event_tag":
+                        body |= {"kind": "tag_change", "tag": inputs["tag"],
+                                 "value": inputs["tag_values"][i % len(inputs["tag_values"])]}
+                    else:
+                        text = inputs["texts"][i]
+                        body |= {"kind": "complaint_text", "text": text["text"],
+                                 "lang": text["lang"]}
+                    answer = client.post("/v1/events", json=body)
+                if answer.status_code >= 300:
+                    raise SystemExit(f"warm-up {op} failed: {answer.status_code} {answer.text}")
+
+
+def machine() -> str:
+    """One line describing the machine and its load."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+            f"load average at the end {load}")
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The results as a RESULTS.md section body (table rows per run)."""
+    lines = [
+        "| store | op | clients | requests | failures | p50 ms | p95 ms | p99 ms | req/s "
+        "| target p95 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in result["runs"]:
+        target = TARGETS_MS.get(run["op"])
+        verdict = "" if target is None or run["users"] != result["users"] else (
+            f"< {target:.0f}: {'met' if run['p95_ms'] < target else 'missed'}")
+        lines.append(
+            f"| {result['label']} | {run['op']} | {run['users']} | {run['requests']} | "
+            f"{run['failures']} | {run['p50_ms']:.0f} | {run['p95_ms']:.0f} | "
+            f"{run['p99_ms']:.0f} | {run['rps']} | {verdict} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Parse arguments, run every load, print and save the results."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--store", required=True, help="sqlite:///PATH or neo4j (NEO4J_* exported)")
+    p.add_argument("--copy-sqlite", action="store_true", help="run on a copy (events write)")
+    p.add_argument("--model", required=True, type=Path, help="trained model artifact")
+    p.add_argument("--data", required=True, type=Path, help="generator output folder")
+    p.add_argument("--ontology", type=Path, default=REPO / "ontology")
+    p.add_argument("--label", default=None, help="store name in the table")
+    p.add_argument("--domain", default=None, help="domain (default: the model's first)")
+    p.add_argument("--ops", default=",".join(OPS), help="comma-separated operations")
+    p.add_argument("--users", type=int, default=16, help="concurrent clients")
+    p.add_argument("--single", action="store_true", help="also run each op with 1 client")
+    p.add_argument("--duration", type=int, default=60, help="seconds per operation")
+    p.add_argument("--wait", type=float, default=0.0, help="think time per client (s)")
+    p.add_argument("--sample", type=int, default=5000, help="customers sampled")
+    p.add_argument("--tag", default="tag.network.broadband.evening_latency_p95_ms")
+    p.add_argument("--tag-values", type=float, nargs="+", default=[40.0, 230.0])
+    p.add_argument("--ready-timeout", type=float, default=3600)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=None, help="JSON results file")
+    p.add_argument("--append", type=Path, default=None, help="append a section to this file")
+    args = p.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="needgraph-api-bench-"))
+    store = copy_sqlite(args.store, work) if args.copy_sqlite else args.store
+    admin = "bench-" + secrets.token_urlsafe(24)
+    env = {**os.environ, "NEEDGRAPH_STORE": store, "NEEDGRAPH_MODEL": str(args.model),
+           "NEEDGRAPH_ONTOLOGY": str(args.ontology), "NEEDGRAPH_ADMIN_KEY": admin,
+           "NEEDGRAPH_API_DATA_DIR": str(work / "api"), "NEEDGRAPH_LOG_LEVEL": "WARNING",
+           "NEEDGRAPH_PROGRESS": "0", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "PYTHONPATH": str(REPO)}
+    server = Server(env, work / "server.log")
+    try:
+        ready_s = server.wait_ready(args.ready_timeout)
+        print(f"ready in {ready_s:.1f} s", flush=True)
+        boot = {"X-API-Key": admin}
+        info = httpx.get(f"{server.base}/v1/model", headers=boot, timeout=30).json()
+        issued = httpx.post(f"{server.base}/v1/keys", headers=boot, timeout=30,
+                            json={"name": "bench", "role": "engine"}).json()
+        domain = args.domain or info["domains"][0]
+        inputs = read_inputs(args, domain)
+        (work / "inputs.json").write_text(json.dumps(inputs, ensure_ascii=False), "utf-8")
+        ops = [op for op in args.ops.split(",") if op]
+        warm_up(server.base, issued["key"], inputs, ops)
+        load_env = {**os.environ, "BENCH_KEY": issued["key"],
+                    "BENCH_INPUTS": str(work / "inputs.json"), "BENCH_WAIT": str(args.wait)}
+        runs = []
+        for op in ops:
+            for users in ([1] if args.single else []) + [args.users]:
+                seconds = args.duration if users == args.users else max(15, args.duration // 2)
+                run = run_locust(server.base, op, users, seconds, load_env, work)
+                print(json.dumps(run), flush=True)
+                runs.append(run)
+    finally:
+        server.stop()
+    result = {
+        "label": args.label or store.split(":")[0], "store": store, "model": info["model_id"],
+        "domain": domain, "users": args.users, "wait_s": args.wait, "ready_s": round(ready_s, 1),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+        "command": "python " + shlex.join(sys.argv), "runs": runs,
+    }
+    table = markdown(result)
+    print(table)
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    if args.append:
+        with args.append.open("a", encoding="utf-8") as handle:
+            handle.write(f"\n### {result['label']}, {result['date']}\n\n"
+                         f"Command: `{result['command']}`  \nMachine: {result['machine']}; "
+                         f"model {result['model']}, domain `{domain}`, server ready (model "
+                         f"loaded, graph exported, full-graph pass cached) in "
+                         f"{result['ready_s']} s.\n\n{table}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""Why a customer is predicted (dis)satisfied: explanation paths (``read`` scope)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from needgraph.api.deps import MetricsDep, Reader, ReasonerDep
+from needgraph.api.routes.params import CustomerPath, DomainQuery, KQuery, LangQuery
+from needgraph.api.schemas.reasoning import ExplanationPublic
+from needgraph.api.services import reasoning
+
+router = APIRouter(tags=["reasoning"])
+
+
+@router.get(
+    "/customers/{customer:path}/explanation",
+    response_model=ExplanationPublic,
+    summary="Why one customer is predicted (dis)satisfied with a domain",
+)
+def explain(
+    customer: CustomerPath,
+    caller: Reader,
+    reasoner: ReasonerDep,
+    metrics: MetricsDep,
+    domain: DomainQuery = None,
+    k: KQuery = 3,
+    lang: LangQuery = "en",
+) -> dict[str, Any]:
+    """The top-``k`` explanation paths of the customer's prediction for a domain.
+
+    Paths run customer -> evidence (tags, texts) -> cause -> domain and the needs
+    the causes block, each with its share of the prediction and a sentence in ``lang``.
+    """
+    return reasoning.explanation(reasoner, metrics, customer, domain, k, lang)

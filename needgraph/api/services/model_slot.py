@@ -1,0 +1,187 @@
+"""The service's one :class:`~needgraph.reasoning.runtime.Reasoner`: loading, reloading, readiness.
+
+At start-up :meth:`ModelSlot.start` loads the configured model (``NEEDGRAPH_MODEL``, else the
+newest artifact of ``NEEDGRAPH_MODEL_DIR``) in a background thread, so ``/livez`` answers at once
+and ``/readyz`` says 503 ("model loading") until the graph is exported and the full-graph pass
+is cached. When no model is configured nothing heavy is imported (no torch). A reload builds the
+new reasoner beside the old one and swaps them; requests in flight finish on the old one; a
+failed reload keeps the old model.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from needgraph.api.errors import ModelNotLoadedError
+from needgraph.api.metrics import ApiMetrics
+from needgraph.config import Settings
+from needgraph.errors import ModelNotFoundError, NeedgraphError
+from needgraph.graph.base import GraphStore
+
+if TYPE_CHECKING:
+    from needgraph.reasoning.runtime import Reasoner
+
+log = logging.getLogger("needgraph.api")
+SlotState = Literal["absent", "loading", "ready", "failed"]
+
+
+class ModelSlot:
+    """Holds the loaded reasoner (or why there is none).
+
+    Args:
+        store: The service's open store.
+        settings: Where the model is (``model_path``, ``model_dir``).
+        metrics: Records load time and the ``needgraph_model_loaded`` gauge.
+    """
+
+    def __init__(self, store: GraphStore, settings: Settings, metrics: ApiMetrics) -> None:
+        self.store = store
+        self.settings = settings
+        self.metrics = metrics
+        self.state: SlotState = "absent"
+        self.error: NeedgraphError | None = None
+        self.loaded_at: str | None = None
+        self._reasoner: Reasoner | None = None
+        self._load_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    # -- loading --------------------------------------------------------------------------
+    def model_path(self) -> Path:
+        """The artifact to load: ``NEEDGRAPH_MODEL``, else the newest in the model directory.
+
+        Raises:
+            ModelNotFoundError: Neither names an artifact.
+        """
+        from needgraph.reasoning.artifacts import latest_model
+
+        if self.settings.model_path:
+            return Path(self.settings.model_path)
+        return latest_model(self.settings.model_dir)
+
+    def configured(self) -> bool:
+        """Whether a model is configured (a file check only: nothing heavy is imported)."""
+        try:
+            return self.model_path().is_file()
+        except ModelNotFoundError:
+            return False
+
+    def start(self) -> None:
+        """Load the configured model in a background thread (nothing when none is configured)."""
+        if not self.configured():
+            self.error = self._absent()
+            log.info("no model configured: reasoning routes answer 503 until one is loaded")
+            return
+        self.state = "loading"
+        self._thread = threading.Thread(target=self._load_quietly, name="model-load", daemon=True)
+        self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for the start-up load to end (tests, benchmarks)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _load_quietly(self) -> None:
+        try:
+            self.load()
+        except NeedgraphError:
+            pass  # recorded in self.error and logged by load()
+        except Exception as exc:  # never let the loader thread die silently
+            log.error("model load failed", extra={"error_type": type(exc).__name__})
+
+    def load(self) -> Reasoner:
+        """Load the configured model now and make it the one that answers.
+
+        Returns:
+            The new reasoner.
+
+        Raises:
+            ModelNotFoundError: No artifact is configured or the file is missing.
+            ModelMismatchError: Another ontology version, or a graph it cannot encode.
+        """
+        from needgraph.reasoning.runtime import Reasoner
+
+        with self._load_lock:
+            started = time.perf_counter()
+            previous = self.state
+            if self._reasoner is None:
+                self.state = "loading"
+            try:
+                path = self.model_path()
+                _set_threads(self.settings.inference_threads)
+                reasoner = Reasoner.open(self.store, path)
+                reasoner.context()  # the cached full-graph pass: built now, not on a request
+            except NeedgraphError as exc:
+                self.error = exc
+                self.state = "ready" if self._reasoner is not None else "failed"
+                if previous == "absent" and isinstance(exc, ModelNotFoundError):
+                    self.state = "absent"
+                log.warning("model not loaded: %s", exc.detail, extra={"problem": exc.type_slug})
+                raise
+            self._reasoner = reasoner
+            self.state = "ready"
+            self.error = None
+            self.loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
+            seconds = time.perf_counter() - started
+            self.metrics.inference.labels("load").observe(seconds)
+            self.metrics.model_loaded.set(1)
+            log.info(
+                "model loaded",
+                extra={"model_id": reasoner.info.model_id, "seconds": round(seconds, 2)},
+            )
+            return reasoner
+
+    # -- use ------------------------------------------------------------------------------
+    def require(self) -> Reasoner:
+        """The loaded reasoner.
+
+        Raises:
+            ModelNotLoadedError: None is loaded (503 naming why: none, loading, failed).
+        """
+        reasoner = self._reasoner
+        if reasoner is None:
+            raise self._not_loaded()
+        return reasoner
+
+    def current(self) -> Reasoner | None:
+        """The loaded reasoner, or ``None``."""
+        return self._reasoner
+
+    def check(self) -> None:
+        """Readiness check ``model``: raises :class:`ModelNotLoadedError` while none is loaded."""
+        self.require()
+
+    def info(self) -> dict[str, Any]:
+        """The loaded model's :class:`~needgraph.reasoning.artifacts.ModelInfo` as data."""
+        reasoner = self.require()
+        return {**reasoner.info.to_dict(), "loaded_at": self.loaded_at or ""}
+
+    def _absent(self) -> ModelNotFoundError:
+        where = self.settings.model_path or self.settings.model_dir
+        return ModelNotFoundError(f"no trained model at {str(where)!r}", model=str(where))
+
+    def _not_loaded(self) -> ModelNotLoadedError:
+        if self.state == "loading":
+            return ModelNotLoadedError(
+                "no model loaded: the model is loading; retry in a few seconds",
+                hint="Poll /readyz until it answers 200.",
+                state=self.state,
+            )
+        cause = self.error or self._absent()
+        return ModelNotLoadedError(
+            f"no model loaded: {cause.detail}; run `needgraph train` (or set NEEDGRAPH_MODEL), "
+            "then restart the service or POST /v1/model/reload",
+            state=self.state,
+            cause=cause.type_slug,
+        )
+
+
+def _set_threads(threads: int) -> None:
+    """Serve with ``threads`` torch threads (imports torch: only once a model file exists)."""
+    import torch
+
+    torch.set_num_threads(threads)
