@@ -17,7 +17,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export NEEDGRAPH_CACHE
 
-.PHONY: help venv demo test lint typecheck unit neo4j-start neo4j-stop lock bench clean
+.PHONY: help venv demo test lint typecheck unit neo4j-start neo4j-stop lock bench clean strip-notebooks
 
 help:
 	@echo "make demo         set up, then run the main job end to end on the embedded store"
@@ -25,6 +25,7 @@ help:
 	@echo "make neo4j-start  start Neo4j 5.26 on a free loopback port (source .neo4j/env after)"
 	@echo "make neo4j-stop   stop it and remove its data"
 	@echo "make lock         re-resolve requirements.lock from pyproject.toml"
+	@echo "make strip-notebooks  remove outputs from notebooks/*.ipynb before committing"
 
 $(UV):
 	@echo ">> installing uv $(UV_VERSION) into $(NEEDGRAPH_CACHE)"
@@ -64,3 +65,6 @@ lock: | $(UV)
 
 clean:
 	rm -rf needgraph-data .pytest_cache .mypy_cache .ruff_cache
+
+strip-notebooks: venv
+	@$(VENV)/bin/nbstripout notebooks/*.ipynb

@@ -7,8 +7,11 @@ import importlib
 import typer
 
 from needgraph.cli.common import run_guarded
+from needgraph.cli.evaluate import evaluate
+from needgraph.cli.events import event_command, outcome_command
 from needgraph.cli.generate import generate
 from needgraph.cli.ingest import ingest
+from needgraph.cli.model import predict_command, train_command
 from needgraph.cli.reason import drivers_command, explain_command, recommend_command
 from needgraph.cli.serve import serve
 from needgraph.cli.stats import stats
@@ -24,9 +27,14 @@ app.command("stats")(stats)
 app.command("serve")(serve)
 app.command("generate")(generate)
 app.command("ingest")(ingest)
+app.command("train")(train_command)
+app.command("predict")(predict_command)
 app.command("explain")(explain_command)
 app.command("recommend")(recommend_command)
 app.command("drivers")(drivers_command)
+app.command("evaluate")(evaluate)
+app.command("event")(event_command)
+app.command("outcome")(outcome_command)
 
 
 @app.callback()
