@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import warnings
 
 import typer
 
@@ -53,4 +54,6 @@ for _module, _name in (("needgraph.cli.ontology", "ontology"), ("needgraph.cli.k
 
 def main() -> None:
     """Entry point of the ``needgraph`` console script."""
+    # PyG still calls torch.jit.script at import; the deprecation is torch's, not the user's
+    warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*", category=FutureWarning)
     run_guarded(app)
