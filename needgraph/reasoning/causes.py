@@ -18,18 +18,24 @@ right, not only a cause near it:
   ``link weight x cause strength`` and the strengths are re-estimated from the shares (the EM
   updates of a mixture in which each item is explained by one cause). A cause backed by two
   independent items absorbs an ambiguous item that a cause backed by nothing else would split.
-* **Fewer, right causes.** After the shares settle, causes far below the strongest one
-  (``relative`` of it) or below ``min_weight`` are dropped, so a customer with one clear cause
-  gets one path, not three.
+* **Fewer, right causes.** After the shares settle, each cause gets a posterior-style
+  *confidence* (:mod:`needgraph.reasoning.confidence`: how much more often its items occur among
+  dissatisfied than satisfied labelled customers, combined over independent items by noisy-OR).
+  :func:`score_causes` reports the causes at or above ``min_confidence`` and near the most
+  confident one (``relative`` of it), most confident first, so a customer with one clear cause
+  gets one path, not three, and a customer with only coincidental evidence gets none.
+  (:func:`rank_causes` alone, the earlier ranking by attribution weight, is kept for comparison.)
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from needgraph.graph.records import NodeRef
+from needgraph.reasoning.confidence import EvidenceStats, noisy_or
 from needgraph.reasoning.sentences import Labels
 from needgraph.reasoning.star import EdgeType, EvidenceItem
 
@@ -46,6 +52,10 @@ RELATIVE = 0.5
 MIN_SHARE = 0.05
 #: Explaining-away (EM) rounds.
 EM_ROUNDS = 30
+#: Default smallest reported confidence: a cause is reported when it is more likely than not.
+MIN_CONFIDENCE = 0.5
+#: Causes below this fraction of the most confident cause's confidence are not reported.
+RELATIVE_CONFIDENCE = 0.8
 
 
 class ConceptIndex:
@@ -54,10 +64,16 @@ class ConceptIndex:
     Args:
         data: Exported graph.
         store: The store (labels, utterance mention spans, raw tag values).
+        domains: Domains in the order of ``data['customer'].y``'s columns (enables the
+            label statistics of :attr:`stats`; ``None`` = none, confidences use link weights).
     """
 
-    def __init__(self, data: HeteroData, store: GraphStore | None) -> None:
+    def __init__(
+        self, data: HeteroData, store: GraphStore | None, domains: Sequence[str] | None = None
+    ) -> None:
         self.store = store
+        self.stats = EvidenceStats(data if domains else None, domains or [])
+        self._candidates: dict[tuple[str, str], dict[str, float]] = {}
         self.indicates: dict[str, list[tuple[str, float]]] = defaultdict(list)
         self.mentions: dict[str, list[tuple[str, float]]] = defaultdict(list)
         self.affects: dict[str, set[str]] = defaultdict(set)
@@ -153,7 +169,13 @@ class ConceptIndex:
         The causes it links to directly (INDICATES weight or MENTIONS confidence) that affect
         ``domain``, plus, for a linked broad cause, each of its most specific causes that affects
         ``domain`` at half the link weight (the broad link says "one of these", not which).
+        Cached per ``(item key, domain)`` (the ontology part of the graph does not change).
         """
+        table = self.indicates if item.kind == "tag" else self.mentions
+        key = (f"{item.kind}:{item.key}:{len(table.get(item.key, ()))}", domain)  # live appends
+        found = self._candidates.get(key)
+        if found is not None:
+            return found
         out: dict[str, float] = {}
         for cause, w in self.links(item, domain):
             weight = max(min(w, 1.0), 0.0)
@@ -161,7 +183,24 @@ class ConceptIndex:
             for leaf in self.leaves(cause):
                 if leaf != cause and self.affects_domain(leaf, domain):
                     out[leaf] = max(out.get(leaf, 0.0), BROAD_TO_SPECIFIC * weight)
+        if len(self._candidates) > 200_000:
+            self._candidates.clear()
+        self._candidates[key] = out
         return out
+
+    def excess(self, item: EvidenceItem, cause: str, domain: str, link: float) -> float:
+        """Probability in [0, 1] that ``item`` is a real sign of ``cause``, not a coincidence.
+
+        A tag bin: its attributable fraction among customers dissatisfied with ``domain``
+        (``1 - 1/LR`` from the labels, :class:`~needgraph.reasoning.confidence.EvidenceStats`);
+        the link weight where the domain has too few labels. An utterance: the linker's
+        confidence that the text asserts the cause (the link weight) - a customer's own words do
+        not fall into a range by chance the way a tag value does.
+        """
+        if item.kind != "tag":
+            return link
+        found = self.stats.tag(item.key, domain)
+        return link if found is None else found
 
     def needs_of(self, cause: str) -> list[str]:
         """Needs the cause blocks: its own ``BLOCKS``, else the nearest broader cause's."""
@@ -294,3 +333,52 @@ def rank_causes(
         kept = [r for r in rows if shares[r[0]][cause] >= MIN_SHARE]
         paths[cause] = kept or rows[:1]
     return ranked, paths
+
+
+@dataclass
+class ScoredCauses:
+    """Causes of one customer and domain, ranked by confidence.
+
+    Attributes:
+        ranked: Reported causes ``(cause, weight)``, most confident first; ``weight`` is the
+            attribution (log-odds) the cause carries.
+        confidence: Confidence in [0, 1] of every cause with evidence (reported or not).
+        paths: Per reported cause, ``(item index, link weight, path weight)`` strongest first.
+    """
+
+    ranked: list[tuple[str, float]]
+    confidence: dict[str, float]
+    paths: dict[str, list[tuple[int, float, float]]] = field(default_factory=dict)
+
+
+def score_causes(
+    links: Sequence[dict[str, float]],
+    attribution: Sequence[float],
+    excess: Callable[[int, str, float], float],
+    min_confidence: float = MIN_CONFIDENCE,
+    relative: float = RELATIVE_CONFIDENCE,
+    min_weight: float = 0.0,
+) -> ScoredCauses:
+    """Explaining away (:func:`rank_causes`), then confidence, then the causes worth reporting.
+
+    Args:
+        links: Per item, its candidate causes and link weights (:meth:`ConceptIndex.candidates`).
+        attribution: Per item, its attribution (log-odds of P(dissatisfied)).
+        excess: ``(item index, cause, link weight) ->`` the item's attributable fraction for the
+            cause (:meth:`ConceptIndex.excess`).
+        min_confidence: Smallest reported confidence (0 = every cause with evidence).
+        relative: Causes below this fraction of the highest confidence are not reported.
+        min_weight: Smallest reported attribution weight (log-odds).
+
+    Returns:
+        The :class:`ScoredCauses`; ``ranked`` is empty when no cause passes (the honest
+        "no strong driver found").
+    """
+    ranked, paths = rank_causes(links, attribution, min_weight=0.0, relative=0.0)
+    table = {(i, cz): excess(i, cz, link) for cz, rows in paths.items() for i, link, _ in rows}
+    conf = noisy_or(paths, attribution, table)
+    top = max(conf.values(), default=0.0)
+    cut = max(min_confidence, relative * top)
+    kept = [(cz, w) for cz, w in ranked if w >= min_weight and conf.get(cz, 0.0) >= cut]
+    kept.sort(key=lambda x: (-conf[x[0]], -x[1], x[0]))
+    return ScoredCauses(kept, conf, {cz: paths[cz] for cz, _ in kept})

@@ -3,7 +3,8 @@
 Every customer of the segment (an ontology Segment's rule over tag bins, or a ``{tag: bin}``
 filter) is explained with :func:`~needgraph.reasoning.explain.cause_scores`; a cause's
 contribution is its mean path weight over the segment's customers (customers without it count 0),
-its share the fraction of customers where it passes the driver threshold, and a percentile
+its share the fraction of customers whose explanation reports it (it passes the confidence
+threshold of :mod:`needgraph.reasoning.confidence`), and a percentile
 bootstrap over customers gives the interval of the contribution.
 """
 
@@ -15,7 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from needgraph.ontology.rules import evaluate_rule
-from needgraph.reasoning.explain import MIN_WEIGHT, cause_scores, context
+from needgraph.reasoning.explain import cause_scores, context
 from needgraph.reasoning.recommend import customer_bins
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ def drivers(
         boots = sorted(sum(vals[rng.randrange(m)] for _ in range(m)) / m for _ in range(bootstrap))
         lo = boots[int((1 - level) / 2 * (bootstrap - 1))] if boots else mean
         hi = boots[int((1 + level) / 2 * (bootstrap - 1))] if boots else mean
-        share = sum(v >= MIN_WEIGHT for v in vals) / m
+        share = sum(cz in r for r in rows) / m
         out.append(Driver(cz, mean, lo, hi, share, m))
     out.sort(key=lambda x: (-x.contribution, x.cause))
     return out[:k]

@@ -14,9 +14,13 @@ The model is explained by the model itself, in two steps.
    or resolved mentions are ``mentions_negated`` in the export and never used), restricted to
    causes that ``AFFECT`` the asked domain (themselves or through a broader cause). A broad cause's
    link also reaches its specific causes; each item's attribution is shared among its causes by
-   explaining away (:func:`~needgraph.reasoning.causes.rank_causes`), and causes far below the
-   strongest one, or below ``min_weight``, are not reported. When none passes, the answer is the
-   honest "no strong driver found".
+   explaining away (:func:`~needgraph.reasoning.causes.rank_causes`).
+3. **Confidence** (:mod:`needgraph.reasoning.confidence`). Each cause gets a posterior-style
+   confidence in [0, 1]: its items' attributable fractions (how much more often each occurs among
+   customers dissatisfied with the domain than among satisfied ones, from the training labels),
+   combined over independent items by noisy-OR. Causes below ``min_confidence`` (default 0.5:
+   more likely than not) or far below the most confident one are not reported; each path carries
+   its cause's confidence. When none passes, the answer is the honest "no strong driver found".
 
 :class:`StarScorer`, :class:`EvidenceItem` and :class:`ConceptIndex` are re-exported here.
 """
@@ -28,7 +32,17 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from needgraph.reasoning.causes import RELATIVE, ConceptIndex, _label_of, rank_causes
+from needgraph.reasoning.attribution import (
+    MIN_WEIGHT,
+    CauseScores,
+    Context,
+    attribute,
+    cause_scores,
+    context,
+    rank_items,
+    remove_and_score,
+)
+from needgraph.reasoning.causes import MIN_CONFIDENCE, ConceptIndex, _label_of
 from needgraph.reasoning.sentences import Sentence, path_sentence, summary_sentence
 from needgraph.reasoning.star import EdgeType, EvidenceItem, StarScorer, _layer, _normalise
 
@@ -39,6 +53,7 @@ if TYPE_CHECKING:
     from needgraph.reasoning.train import SatisfactionModel
 
 __all__ = [
+    "MIN_CONFIDENCE",
     "MIN_WEIGHT",
     "CauseScores",
     "ConceptIndex",
@@ -51,15 +66,14 @@ __all__ = [
     "_label_of",
     "_layer",
     "_normalise",
+    "attribute",
     "cause_scores",
     "context",
     "explain",
     "finite",
+    "rank_items",
     "remove_and_score",
 ]
-
-#: Default threshold on a cause's path weight (drop of the log-odds of dissatisfaction).
-MIN_WEIGHT = 0.2
 
 
 @dataclass
@@ -75,6 +89,7 @@ class Path:
         share: ``weight`` over the total positive attribution of the prediction.
         sentence: Rendered sentence.
         concepts: Concept ids the sentence names.
+        confidence: The cause's confidence in [0, 1] (:mod:`needgraph.reasoning.confidence`).
     """
 
     cause: str
@@ -85,6 +100,7 @@ class Path:
     share: float
     sentence: str = ""
     concepts: list[str] = field(default_factory=list)
+    confidence: float = 0.0
 
 
 @dataclass
@@ -98,12 +114,14 @@ class Explanation:
         p_dissatisfied: Predicted P(score <= 2).
         expected_score: Predicted expected 1-5 score.
         p_without_evidence: P(dissatisfied) with all cause evidence (items on a path) removed.
-        paths: Top paths, one per cause, strongest first.
-        causes: Ranked causes ``(cause, weight)`` (all above the threshold, not only top-k).
+        paths: Top paths, one per cause, most confident first.
+        causes: Reported causes ``(cause, weight)``, most confident first (all that pass the
+            thresholds, not only top-k).
         no_strong_driver: True when no cause passes the threshold.
         sentence: Headline sentence.
         attribution: Evidence key -> attribution (items on a cause path; others 0).
         ms: Time taken.
+        confidence: Reported cause -> confidence in [0, 1].
     """
 
     customer: str
@@ -118,126 +136,11 @@ class Explanation:
     sentence: str
     attribution: dict[str, float]
     ms: float = 0.0
+    confidence: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
         return asdict(self)
-
-
-@dataclass
-class Context:
-    """Everything reused across explanations of one (model, graph, store)."""
-
-    scorer: StarScorer
-    concepts: ConceptIndex
-
-
-_CACHE: dict[tuple[int, int, int], Context] = {}
-
-
-def context(store: GraphStore | None, model: SatisfactionModel, data: HeteroData) -> Context:
-    """The cached :class:`Context` of ``(store, model, data)`` (built on first use)."""
-    key = (id(store), id(model), id(data))
-    ctx = _CACHE.get(key)
-    if ctx is None:
-        if len(_CACHE) > 8:
-            _CACHE.clear()
-        ctx = Context(StarScorer(model, data), ConceptIndex(data, store))
-        _CACHE[key] = ctx
-    return ctx
-
-
-# --------------------------------------------------------------------------- explanation
-@dataclass
-class CauseScores:
-    """One customer's attributions and ranked causes for one domain (also used by drivers).
-
-    Attributes:
-        p: Predicted P(dissatisfied).
-        score: Predicted expected 1-5 score.
-        p_none: P(dissatisfied) with every candidate item removed.
-        items: The customer's evidence items.
-        attribution: Per item, its attribution (log-odds; 0 for items on no cause path).
-        causes: Reported causes and their weights (``ranked`` as a dict).
-        paths: Per reported cause, ``(item index, link weight, path weight)`` strongest first.
-        ranked: Reported causes ``(cause, weight)``, strongest first.
-        candidates: Indices of the items on a cause path (the attribution candidates).
-    """
-
-    p: float
-    score: float
-    p_none: float
-    items: list[EvidenceItem]
-    attribution: list[float]
-    causes: dict[str, float]
-    paths: dict[str, list[tuple[int, float, float]]]
-    ranked: list[tuple[str, float]] = field(default_factory=list)
-    candidates: list[int] = field(default_factory=list)
-
-
-def attribute(
-    ctx: Context, c: int, domain: str
-) -> tuple[list[EvidenceItem], list[int], tuple[float, float, float, list[float]]]:
-    """Two-point Shapley attribution of the customer's candidate evidence (one batched pass).
-
-    Args:
-        ctx: Context.
-        c: Customer index.
-        domain: Domain id.
-
-    Returns:
-        ``(items, candidates, (p, score, p_none, attribution))`` for ``domain``: ``p`` /
-        ``score`` the full prediction (P(dissatisfied), expected 1-5 score), ``p_none``
-        P(dissatisfied) without any candidate, ``attribution`` per item (``[len(items)]``,
-        log-odds, 0 for non-candidates).
-    """
-    import torch
-
-    scorer, concepts = ctx.scorer, ctx.concepts
-    d = _domain_index(scorer, domain)
-    items = scorer.evidence(c)
-    cand = [i for i, it in enumerate(items) if concepts.candidates(it, domain)]
-    m = len(cand)
-    # full, no cause evidence, leave-one-out (m), add-one-in (m): one batched star pass
-    variants: list[list[int]] = [[], cand] + [[i] for i in cand]
-    variants += [[j for j in cand if j != i] for i in cand]
-    p, s = scorer.score(c, variants, items)
-    lo = torch.logit(p[:, d].double(), eps=1e-6).tolist()  # log-odds: no saturation near 0 / 1
-    attribution = [0.0] * len(items)
-    for r, i in enumerate(cand):
-        attribution[i] = 0.5 * ((lo[0] - lo[2 + r]) + (lo[2 + m + r] - lo[1]))
-    return items, cand, (float(p[0, d]), float(s[0, d]), float(p[1, d]), attribution)
-
-
-def cause_scores(
-    ctx: Context,
-    c: int,
-    domain: str,
-    min_weight: float = MIN_WEIGHT,
-    relative: float = RELATIVE,
-) -> CauseScores:
-    """Attribute the customer's evidence with the model and rank the causes it points to.
-
-    Args:
-        ctx: Context.
-        c: Customer index.
-        domain: Domain id (must be one of the model's domains).
-        min_weight: Smallest reported cause weight (log-odds of P(dissatisfied)).
-        relative: Causes below this fraction of the strongest are not reported.
-
-    Returns:
-        The customer's :class:`CauseScores` for ``domain``.
-    """
-    items, cand, (p, score, p_none, attribution) = attribute(ctx, c, domain)
-    links = [ctx.concepts.candidates(it, domain) if i in cand else {} for i, it in enumerate(items)]
-    ranked, paths = rank_causes(links, attribution, min_weight=min_weight, relative=relative)
-    return CauseScores(p, score, p_none, items, attribution, dict(ranked), paths, ranked, cand)
-
-
-def _domain_index(scorer: StarScorer, domain: str) -> int:
-    if domain not in scorer.domains:
-        raise ValueError(f"unknown domain {domain!r}; the model predicts {scorer.domains}")
-    return scorer.domains.index(domain)
 
 
 def explain(
@@ -249,6 +152,7 @@ def explain(
     k: int = 3,
     lang: str = "en",
     min_weight: float = MIN_WEIGHT,
+    min_confidence: float = MIN_CONFIDENCE,
 ) -> Explanation:
     """Top-k cause paths that carry the customer's predicted dissatisfaction with ``domain``.
 
@@ -261,16 +165,17 @@ def explain(
         k: Paths to return.
         lang: ``zh`` or ``en``.
         min_weight: Minimum cause weight (log-odds of P(dissatisfied)) to report.
+        min_confidence: Minimum cause confidence (in [0, 1]) to report.
 
     Returns:
-        The :class:`Explanation` (``no_strong_driver`` when nothing passes ``min_weight``).
+        The :class:`Explanation` (``no_strong_driver`` when no cause passes the thresholds).
     """
     t0 = time.perf_counter()
     ctx = context(store, model, data)
     c = ctx.scorer.index.get(customer)
     if c is None:
         raise KeyError(f"unknown customer {customer!r}")
-    cs = cause_scores(ctx, c, domain, min_weight=min_weight)
+    cs = cause_scores(ctx, c, domain, min_weight=min_weight, min_confidence=min_confidence)
     ranked = cs.ranked
     total = sum(max(a, 0.0) for a in cs.attribution) or 1.0
     paths = [_build_path(ctx, customer, domain, cz, w, total, cs, lang) for cz, w in ranked[:k]]
@@ -291,6 +196,7 @@ def explain(
         sentence=head.text,
         attribution={it.key: a for it, a in zip(cs.items, cs.attribution, strict=True) if a},
         ms=1000 * (time.perf_counter() - t0),
+        confidence={cz: cs.confidence[cz] for cz, _ in ranked},
     )
 
 
@@ -354,39 +260,8 @@ def _build_path(
         min(weight / total, 1.0),
         sent.text,
         list(sent.concepts),
+        cs.confidence.get(cause, 0.0),
     )
-
-
-def remove_and_score(
-    ctx: Context,
-    c: int,
-    domain: str,
-    keys: set[str],
-    keep_only: bool = False,
-    within: set[str] | None = None,
-) -> float:
-    """P(dissatisfied) of customer ``c`` after removing the evidence items in ``keys``.
-
-    Args:
-        ctx: Context.
-        c: Customer index.
-        domain: Domain id.
-        keys: Evidence keys (tag-bin / utterance keys).
-        keep_only: Remove every item *not* in ``keys`` instead.
-        within: With ``keep_only``, only items in ``within`` are candidates for removal (e.g. the
-            items on cause paths); ``None`` = all the customer's evidence.
-    """
-    items = ctx.scorer.evidence(c)
-    if keep_only:
-        rem = [
-            i
-            for i, it in enumerate(items)
-            if it.key not in keys and (within is None or it.key in within)
-        ]
-    else:
-        rem = [i for i, it in enumerate(items) if it.key in keys]
-    p, _ = ctx.scorer.score(c, [rem], items)
-    return float(p[0, _domain_index(ctx.scorer, domain)])
 
 
 def finite(x: float) -> float:

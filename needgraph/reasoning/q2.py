@@ -11,8 +11,11 @@ Three explainers rank the same customer's evidence items (tag bins, utterances) 
   so it runs on exactly the same model; a probe ``MessagePassing`` layer exposes one edge per item
   to PyG's mask hooks); its top items, as many as needgraph's.
 
-Every explainer's item weights go through the same ontology paths and the same cause ranking
-(:func:`~needgraph.reasoning.causes.rank_causes`), so the comparison is one of attributions.
+Every explainer's item weights go through the same ontology paths, the same explaining away and
+the same confidence ranking (:func:`~needgraph.reasoning.explain.rank_items`), so the comparison
+is one of attributions. The baselines report every cause their items point to (as needgraph at
+``min_confidence`` 0, the first row of ``thresholds``): with the 0.5 bar their arbitrary items
+rarely pass it, and a precision over the few cases they cover would compare nothing.
 
 **Cases.** A case is a customer and the domain they are most dissatisfied with among the domains
 where they are dissatisfied (planted latent score <= 2.5) *because of a planted cause* (at least one
@@ -37,6 +40,11 @@ out (the "no strong driver" answer is right for them; its rate is reported as ``
   the model's own prediction.
 * ``ms_per_explanation`` - wall time of the explainer per case.
 
+``thresholds`` (needgraph only, from the same attributions): precision, recall, coverage and
+fidelity of the confidence score at several ``min_confidence`` values, beside the earlier ranking by
+attribution weight (:func:`~needgraph.reasoning.causes.rank_causes`, ``relative`` 0.5) at several
+``min_weight`` values - the whole precision/coverage trade-off of each score on the same cases.
+
 ``strategy_hit_at_3`` (explainer independent; cases where some eligible strategy fixes a planted
 cause of the domain) is whether :func:`~needgraph.reasoning.recommend.recommend`'s top 3 holds
 one; ``uplift_recommended_vs_random`` compares the mean uplift of the recommended strategies with
@@ -54,14 +62,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from needgraph.reasoning.causes import rank_causes
+from needgraph.reasoning.causes import MIN_CONFIDENCE, rank_causes
 from needgraph.reasoning.explain import (
     MIN_WEIGHT,
+    CauseScores,
     Context,
     cause_scores,
     context,
+    rank_items,
     remove_and_score,
 )
+from needgraph.reasoning.gnnexplainer import GNNEXPLAINER_EPOCHS, gnnexplainer_weights
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
@@ -70,11 +81,23 @@ if TYPE_CHECKING:
     from needgraph.ontology.core import Ontology
     from needgraph.reasoning.train import SatisfactionModel
 
+__all__ = [
+    "CONFIDENCE_GRID",
+    "GNNEXPLAINER_EPOCHS",
+    "METHODS",
+    "WEIGHT_GRID",
+    "Case",
+    "gnnexplainer_weights",
+    "run_q2",
+]
+
 METHODS: tuple[str, ...] = ("needgraph", "random", "gnnexplainer")
 #: Planted latent score at or below which a customer counts as dissatisfied with a domain.
 DISSATISFIED = 2.5
-#: GNNExplainer epochs (PyG's default).
-GNNEXPLAINER_EPOCHS = 100
+#: ``min_confidence`` values of the confidence score's precision/coverage table.
+CONFIDENCE_GRID: tuple[float, ...] = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+#: ``min_weight`` values (log-odds) of the earlier weight ranking's table (``relative`` 0.5).
+WEIGHT_GRID: tuple[float, ...] = (0.05, 0.2, 0.5, 1.0)
 
 
 @dataclass(frozen=True)
@@ -123,90 +146,51 @@ def revealed(ctx: Context, c: int, domain: str, planted: frozenset[str]) -> set[
     return found
 
 
-def gnnexplainer_weights(
-    ctx: Context, c: int, domain: str, epochs: int = GNNEXPLAINER_EPOCHS
-) -> list[float]:
-    """PyG GNNExplainer's learned mask over the customer's evidence items (one per item).
-
-    Args:
-        ctx: Context (sparse architectures only: the mask must be differentiable).
-        c: Customer index.
-        domain: Domain id.
-        epochs: GNNExplainer epochs.
-
-    Returns:
-        Mask values ``[len(evidence)]`` in (0, 1) for items on a cause path (the candidates, as
-        for needgraph), 0 for the others.
-    """
-    import torch
-    from torch_geometric.explain import Explainer
-    from torch_geometric.explain.algorithm import GNNExplainer
-    from torch_geometric.nn import MessagePassing
-
-    scorer = ctx.scorer
-    every = scorer.evidence(c)
-    cand = [i for i, it in enumerate(every) if ctx.concepts.candidates(it, domain)]
-    items = [every[i] for i in cand]
-    d = scorer.domains.index(domain)
-    m = len(items)
-    if m == 0:
-        return [0.0] * len(every)
-
-    class _Probe(MessagePassing):  # type: ignore[misc]
-        def __init__(self) -> None:
-            super().__init__(aggr="add")
-
-        # annotations must resolve in this module's globals (PyG inspects them): Any
-        def forward(self, x: Any, edge_index: Any) -> Any:
-            return self.propagate(edge_index, x=x)
-
-        def message(self, x_j: Any) -> Any:
-            return torch.ones_like(x_j[:, :1])
-
-    class _Wrapper(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.probe = _Probe()
-
-        def forward(self, x: Any, edge_index: Any) -> Any:
-            kept = self.probe(x, edge_index)[1:, 0]  # [m]: the mask of each item's edge
-            masks = {
-                et: torch.ones(1, int(scorer.edges_of(c, et)[0].numel())) for et in scorer.in_types
-            }
-            for i, it in enumerate(items):
-                row = masks[it.edge_type].clone()
-                row[0, it.position] = kept[i]
-                masks[it.edge_type] = row
-            p, _ = scorer.score_masks(c, scorer.x[c].unsqueeze(0), masks)
-            return p[:, d : d + 1]
-
-    x = torch.ones(m + 1, 1)
-    edge_index = torch.stack([torch.zeros(m, dtype=torch.long), torch.arange(1, m + 1)])
-    explainer = Explainer(
-        model=_Wrapper(),
-        algorithm=GNNExplainer(epochs=epochs),
-        explanation_type="model",
-        edge_mask_type="object",
-        model_config={"mode": "regression", "task_level": "graph", "return_type": "raw"},
-    )
-    exp = explainer(x, edge_index)
-    out = [0.0] * len(every)
-    for i, v in zip(cand, exp.edge_mask.tolist(), strict=True):
-        out[i] = float(v)
-    return out
-
-
 def _causes_of(
-    ctx: Context, c: int, domain: str, weights: Sequence[float], chosen: Sequence[int]
+    ctx: Context,
+    c: int,
+    domain: str,
+    weights: Sequence[float],
+    chosen: Sequence[int],
+    min_confidence: float,
 ) -> tuple[list[str], set[str]]:
     """Top-3 causes and explanation evidence of an explainer that chose items ``chosen``."""
     items = ctx.scorer.evidence(c)
-    keep = set(chosen)
-    links = [ctx.concepts.candidates(it, domain) if i in keep else {} for i, it in enumerate(items)]
-    attribution = [weights[i] if i in keep else 0.0 for i in range(len(items))]
-    ranked, paths = rank_causes(links, attribution)
+    found = rank_items(ctx, items, chosen, weights, domain, 0.0, min_confidence)
+    top = [cz for cz, _ in found.ranked[:3]]
+    return top, {items[i].key for cz in top for i, _, _ in found.paths[cz]}
+
+
+def _grid_row(
+    cs: CauseScores, ctx: Context, domain: str, min_confidence: float | None, mw: float
+) -> tuple[list[str], set[str]]:
+    """Top 3 causes and their evidence keys: confidence score, or weight ranking (``None``)."""
+    if min_confidence is None:
+        keep = set(cs.candidates)
+        links = [
+            ctx.concepts.candidates(it, domain) if i in keep else {}
+            for i, it in enumerate(cs.items)
+        ]
+        ranked, paths = rank_causes(links, cs.attribution, min_weight=mw, relative=0.5)
+    else:
+        found = rank_items(ctx, cs.items, cs.candidates, cs.attribution, domain, mw, min_confidence)
+        ranked, paths = found.ranked, found.paths
     top = [cz for cz, _ in ranked[:3]]
-    return top, {items[i].key for cz in top for i, _, _ in paths[cz]}
+    return top, {cs.items[i].key for cz in top for i, _, _ in paths[cz]}
+
+
+def _grid(rows: dict[str, list[dict[str, float]]]) -> list[dict[str, Any]]:
+    """Per grid point: precision (cases with a cause), recall, coverage and fidelity means."""
+    out = []
+    for name, cases in rows.items():
+        score, _, value = name.partition("=")
+        row: dict[str, Any] = {"score": score, "threshold": float(value), "cases": len(cases)}
+        for metric in ("cause_precision_at_3", "cause_recall_at_3", "coverage"):
+            row[metric] = _mean([r[metric] for r in cases if metric in r])
+        for metric in ("fidelity_plus", "fidelity_minus"):
+            row[metric] = _mean([r[metric] for r in cases])
+        out.append(row)
+    return out
 
 
 @dataclass
@@ -237,6 +221,7 @@ def run_q2(
     gnnexplainer_epochs: int = GNNEXPLAINER_EPOCHS,
     min_weight: float = MIN_WEIGHT,
     progress: Callable[[int, int], None] | None = None,
+    min_confidence: float = MIN_CONFIDENCE,
 ) -> dict[str, Any]:
     """Run Q2 on a seeded sample of cases (see the module docstring for every definition).
 
@@ -249,15 +234,16 @@ def run_q2(
         seed: Sampling seed.
         ontology: The ontology (default ``read_ontology()``).
         gnnexplainer_epochs: GNNExplainer epochs per explanation.
-        min_weight: needgraph's cause threshold (log-odds).
+        min_weight: needgraph's floor on a cause's attribution weight (log-odds).
         progress: Called with ``(done, total)`` after each case.
+        min_confidence: needgraph's smallest reported cause confidence.
 
     Returns:
         ``{"needgraph": {...}, "random": {...}, "gnnexplainer": {...},
         "uplift_recommended_vs_random": {...}, "customers": n, ...}``; each method holds
         ``cause_precision_at_3``, ``cause_precision_at_3_over_3``, ``cause_recall_at_3``,
         ``coverage``, ``strategy_hit_at_3``, ``fidelity_plus``, ``fidelity_minus`` and
-        ``ms_per_explanation``.
+        ``ms_per_explanation``; ``thresholds`` holds needgraph's precision/coverage table.
     """
     from needgraph.ingest.generator import load_world
     from needgraph.reasoning.recommend import recommend
@@ -276,13 +262,14 @@ def run_q2(
         cases = rng.sample(cases, sample)
     tally = {mt: _Tally([], [], [], [], [], [], []) for mt in METHODS}
     hits: list[float] = []
+    grid: dict[str, list[dict[str, float]]] = {}
     up_rec: list[float] = []
     up_rand: list[float] = []
     for n_done, case in enumerate(cases, start=1):
         c, dom, t, planted = case.c, case.domain, case.truth, case.planted
         items = ctx.scorer.evidence(c)
         t0 = time.perf_counter()
-        cs = cause_scores(ctx, c, dom, min_weight=min_weight)
+        cs = cause_scores(ctx, c, dom, min_weight=min_weight, min_confidence=min_confidence)
         top = [cz for cz, _ in cs.ranked[:3]]
         evidence = {cs.items[i].key for cz in top for i, _, _ in cs.paths[cz]}
         ms = {"needgraph": 1000 * (time.perf_counter() - t0)}
@@ -291,15 +278,30 @@ def run_q2(
         cand = cs.candidates
         t0 = time.perf_counter()
         pick = rng.sample(cand, min(size, len(cand)))
-        answers["random"] = _causes_of(ctx, c, dom, [1.0] * len(items), pick)
+        answers["random"] = _causes_of(ctx, c, dom, [1.0] * len(items), pick, 0.0)
         ms["random"] = 1000 * (time.perf_counter() - t0)
         t0 = time.perf_counter()
         gw = gnnexplainer_weights(ctx, c, dom, gnnexplainer_epochs)
         best = sorted(cand, key=lambda i: (-gw[i], i))[:size]
-        answers["gnnexplainer"] = _causes_of(ctx, c, dom, gw, best)
+        answers["gnnexplainer"] = _causes_of(ctx, c, dom, gw, best, 0.0)
         ms["gnnexplainer"] = 1000 * (time.perf_counter() - t0)
         on_paths = {items[i].key for i in cand}
         shown = revealed(ctx, c, dom, planted)
+        points: list[tuple[str, float | None, float]] = [
+            (f"confidence={th}", th, min_weight) for th in CONFIDENCE_GRID
+        ]
+        points += [(f"weight={w}", None, w) for w in WEIGHT_GRID]
+        for name, th, mw in points:
+            top3, keys3 = _grid_row(cs, ctx, dom, th, mw)
+            point: dict[str, float] = {"coverage": float(bool(top3))}
+            if top3:
+                point["cause_precision_at_3"] = len(set(top3) & planted) / len(top3)
+            if shown:
+                point["cause_recall_at_3"] = len(set(top3) & shown) / len(shown)
+            point["fidelity_plus"] = cs.p - remove_and_score(ctx, c, dom, keys3)
+            kept = remove_and_score(ctx, c, dom, keys3, keep_only=True, within=on_paths)
+            point["fidelity_minus"] = abs(cs.p - kept)
+            grid.setdefault(name, []).append(point)
         for mt, (causes3, keys) in answers.items():
             row = tally[mt]
             found = len(set(causes3) & planted)
@@ -340,6 +342,7 @@ def run_q2(
             "fidelity_minus": _mean(row.fid_minus),
             "ms_per_explanation": _mean(row.ms),
         }
+    out["thresholds"] = _grid(grid)
     rec, rnd = _mean(up_rec), _mean(up_rand)
     out["uplift_recommended_vs_random"] = {
         "recommended": rec,

@@ -53,7 +53,7 @@ def _layer(
     import torch
     from torch import nn
 
-    agg = model.convs[layer](h, edges)
+    agg = _convolve(model.convs[layer], h, edges)
     new: dict[str, Tensor] = {}
     for t in [only] if only else model.node_types:
         if t not in h:
@@ -65,6 +65,27 @@ def _layer(
             update = update + agg[t]
         new[t] = h[t] + model.drop(torch.relu(norms[t](update)))
     return new
+
+
+def _convolve(conv: Any, h: dict[str, Tensor], edges: Mapping[EdgeType, Any]) -> dict[str, Any]:
+    """``conv(h, edges)``; a summing ``HeteroConv`` runs only the edge types present.
+
+    PyG's ``HeteroConv`` walks every edge type of the model to find the few a star holds; calling
+    those convolutions directly and summing per destination is the same computation.
+    """
+    import torch
+    from torch_geometric.nn import HeteroConv
+
+    if not isinstance(conv, HeteroConv) or conv.aggr != "sum":
+        return dict(conv(h, edges))
+    outs: dict[str, list[Tensor]] = {}
+    for et, ei in edges.items():
+        src, _, dst = et
+        if et not in conv.convs or (src not in h and dst not in h):
+            continue
+        x = h[src] if src == dst else (h.get(src), h.get(dst))
+        outs.setdefault(dst, []).append(conv.convs[et](x, ei))
+    return {t: xs[0] if len(xs) == 1 else torch.stack(xs).sum(0) for t, xs in outs.items()}
 
 
 class StarScorer:
@@ -122,6 +143,7 @@ class StarScorer:
         names = self.schema.customer_feature_names()
         self.col = {n: i for i, n in enumerate(names)}
         self.index = {k: i for i, k in enumerate(data["customer"].node_key)}
+        self._edits: dict[str, list[tuple[int, float]]] = {}
 
     # -- evidence ------------------------------------------------------------------------
     def edges_of(self, c: int, et: EdgeType) -> tuple[Tensor, Tensor]:
@@ -144,9 +166,17 @@ class StarScorer:
 
     def _edit_columns(self, item: EvidenceItem) -> list[tuple[int, float]]:
         """Customer feature columns and values that encode ``item`` as absent (missing tag)."""
+        if item.kind != "tag":
+            return []
+        tag = item.key.split("=", 1)[0]
+        found = self._edits.get(tag)
+        if found is None:
+            found = self._edits[tag] = self._tag_columns(tag)
+        return found
+
+    def _tag_columns(self, tag: str) -> list[tuple[int, float]]:
         out: list[tuple[int, float]] = []
-        if item.kind == "tag":
-            tag = item.key.split("=", 1)[0]
+        if tag:
             for name, value in ((f"{tag}:z", 0.0), (f"{tag}:missing", 1.0)):
                 if name in self.col:
                     out.append((self.col[name], value))
@@ -176,25 +206,46 @@ class StarScorer:
 
         items = self.evidence(c) if evidence is None else list(evidence)
         v, m = len(removed), len(items)
-        drop = torch.zeros(v, m, dtype=torch.bool)  # [v, m]: item removed in variant
+        rows_l: list[int] = []
+        cols_l: list[int] = []
         for row, rem in enumerate(removed):
             idx = list(rem)
-            if idx:
-                drop[row, idx] = True
+            rows_l += [row] * len(idx)
+            cols_l += idx
+        drop = torch.zeros(v, m, dtype=torch.bool)  # [v, m]: item removed in variant
+        if rows_l:
+            drop[rows_l, cols_l] = True
+        touched = sorted(set(cols_l))
         masks: dict[EdgeType, Tensor] = {}
         for et in self.in_types:
             masks[et] = torch.ones(v, int(self.edges_of(c, et)[0].numel()))
         x = self.x[c].unsqueeze(0).repeat(v, 1)
         removed_per_rel: dict[str, Tensor] = {}
-        for i, it in enumerate(items):
-            col = drop[:, i]
-            if not bool(col.any()):
-                continue
-            masks[it.edge_type][col, it.position] = 0.0
+        by_type: dict[EdgeType, tuple[list[int], list[int]]] = {}
+        e_rows: list[int] = []  # (touched item, feature column) pairs its removal sets
+        e_cols: list[int] = []
+        e_vals: list[float] = []
+        for k, i in enumerate(touched):
+            it = items[i]
+            pos = by_type.setdefault(it.edge_type, ([], []))
+            pos[0].append(i)
+            pos[1].append(it.position)
             for j, value in self._edit_columns(it):
-                x[col, j] = value
-            rel = it.edge_type[1].removeprefix("rev_")
-            removed_per_rel[rel] = removed_per_rel.get(rel, torch.zeros(v)) + col.float()
+                e_rows.append(k)
+                e_cols.append(j)
+                e_vals.append(value)
+        for et, (idx, positions) in by_type.items():
+            keep = ~drop[:, idx]  # [v, k]
+            masks[et][:, positions] = keep.float()
+            rel = et[1].removeprefix("rev_")
+            removed_per_rel[rel] = removed_per_rel.get(rel, torch.zeros(v)) + (~keep).sum(1)
+        if e_rows:  # [v, f]: a feature is edited in a variant that removes any item setting it
+            edit = torch.zeros(len(touched), x.shape[1])
+            edit[e_rows, e_cols] = 1.0
+            fill = torch.zeros(x.shape[1], dtype=x.dtype)
+            fill[e_cols] = torch.tensor(e_vals, dtype=x.dtype)
+            hit = (drop[:, touched].float() @ edit) > 0
+            x = torch.where(hit, fill, x)
         for rel, count in removed_per_rel.items():  # degree features follow the removed edges
             deg = self.col.get(f"deg:{rel}")
             if deg is not None:
@@ -305,9 +356,19 @@ class StarScorer:
         """Sparse ``[v, k]`` weighted-mean (or sum) adjacency of the star (differentiable)."""
         import torch
 
+        vals = (ww / ww.sum(1, keepdim=True).clamp_min(1e-12) if normalise else ww).reshape(-1)
+        if not vals.requires_grad:  # dense rows in order: build the CSR directly (no coalesce)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return torch.sparse_csr_tensor(
+                    torch.arange(v + 1) * k,
+                    torch.arange(k).repeat(v),
+                    vals,
+                    (v, k),
+                    check_invariants=False,
+                )
         rows = torch.arange(v).repeat_interleave(k)
         cols = torch.arange(k).repeat(v)
-        vals = (ww / ww.sum(1, keepdim=True).clamp_min(1e-12) if normalise else ww).reshape(-1)
         with warnings.catch_warnings():  # "sparse CSR support is in beta", as in the model
             warnings.simplefilter("ignore", UserWarning)
             coo = torch.sparse_coo_tensor(

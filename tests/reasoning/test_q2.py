@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -144,7 +145,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.mark.slow
 def test_q2_scores_every_method_against_the_planted_truth(generated: Any) -> None:
     from needgraph.ontology.files import read_ontology
-    from needgraph.reasoning.q2 import METHODS, run_q2
+    from needgraph.reasoning.q2 import CONFIDENCE_GRID, METHODS, run_q2
 
     store, model, data, out, _, _, _ = generated
     result = run_q2(
@@ -156,6 +157,7 @@ def test_q2_scores_every_method_against_the_planted_truth(generated: Any) -> Non
         ontology=read_ontology(ROOT / "ontology"),
         gnnexplainer_epochs=10,
         min_weight=0.0,  # a 40-epoch model without text moves the log-odds only a little
+        min_confidence=0.0,  # and 300 customers' labels tell decoy tag bins from real ones poorly
     )
     assert result["customers"] == 12 and result["cases_in_population"] >= 12
     for method in METHODS:
@@ -173,6 +175,13 @@ def test_q2_scores_every_method_against_the_planted_truth(generated: Any) -> Non
     assert ours["fidelity_plus"] >= result["random"]["fidelity_plus"]
     assert ours["ms_per_explanation"] < result["gnnexplainer"]["ms_per_explanation"]
     assert set(result["uplift_recommended_vs_random"]) == {"recommended", "random", "difference"}
+    # the precision/coverage table: a higher bar never reports causes for more customers
+    table = {(r["score"], r["threshold"]): r for r in result["thresholds"]}
+    conf = [table["confidence", t] for t in CONFIDENCE_GRID]
+    assert all(r["cases"] == 12 for r in table.values())
+    assert conf[0]["coverage"] == pytest.approx(ours["coverage"])  # min_confidence=0.0 = ours
+    assert all(a["coverage"] >= b["coverage"] for a, b in itertools.pairwise(conf))
+    assert ("weight", 0.2) in table
 
 
 @pytest.mark.slow
