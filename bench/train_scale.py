@@ -4,7 +4,10 @@ Usage (stores built with ``needgraph generate`` + ``needgraph ingest``, see benc
 
     python bench/train_scale.py --cache-dir /tmp/bench-scale --threads 2 --epochs 10 \\
         --size 10k=/tmp/bench-10k/store.db --size 100k=/tmp/bench-100k/store.db \\
-        --size 100k-mb=/tmp/bench-100k/store.db,5,minibatch --size 1M=tile:10:100k,1,minibatch
+        --size 100k-mb=/tmp/bench-100k/store.db,5,minibatch
+    python bench/train_scale.py --cache-dir /tmp/bench-scale --threads 2 \\
+        --size 300k=tile:30:10k,1,minibatch --size 1M=tile:100:10k,1,minibatch \\
+        --train-customers 20000 --predict-customers 20000
 
 Wall times and CPU seconds (user + system, all threads) are both recorded: on a shared machine
 the CPU seconds are the steadier figure. Every size runs in its own child process, so its peak
@@ -20,7 +23,14 @@ default rule applies (full batch up to ``TrainConfig.full_batch_max_customers`` 
 ``tile:K:NAME`` is the cached graph of size NAME replicated K times: customers and their
 utterances (with their features, labels and edges) are copied K times, concept nodes (tags, bins,
 causes, needs, strategies, domains) are shared, so degrees and feature distributions are those of
-NAME. Used for sizes whose ingest through the store would not finish on this machine.
+NAME. Used for sizes whose ingest through the store would not finish on this machine. The tiled
+graph is built compact (see :func:`needgraph.reasoning.sampler.compact_graph`), as mini-batch
+training would leave it; "graph tensors GiB" counts each tensor storage once.
+
+``--exported-layout`` builds tiled graphs as the export lays them out (``int64`` indices,
+``float32`` features); mini-batch training then compacts them in place, so the row measures the
+path a freshly exported graph takes. ``peak_rss_train_gib`` (JSON) is the high-water mark from
+the start of training on (reset after loading); "peak RSS GiB" covers the whole child.
 
 ``--save-model NAME=PATH`` keeps the model trained on size NAME as a needgraph artifact (bound
 to that store), e.g. for the API latency benchmark. A watchdog stops a child whose RSS passes
@@ -43,13 +53,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graph_tile import tile
+
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
 
     from needgraph.reasoning.features import FeatureSchema
 
-#: Node types copied per customer when tiling; every other type is shared.
-PER_CUSTOMER = ("customer", "utterance")
 KILLED_RC = 3
 
 
@@ -85,6 +95,12 @@ def cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def reset_peak_rss() -> None:
+    """Reset this process's RSS high-water mark to its current RSS (Linux ``clear_refs``)."""
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+        fh.write("5")
+
+
 def _current_rss_gib() -> float:
     with open("/proc/self/statm", encoding="ascii") as fh:
         pages = int(fh.read().split()[1])
@@ -104,56 +120,13 @@ def start_watchdog(limit_gib: float) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def tile(data: HeteroData, k: int) -> HeteroData:
-    """``data`` with its customers and utterances (and their edges) replicated ``k`` times.
+def load_graph(
+    source: str, cache: Path, exported: bool = False
+) -> tuple[HeteroData, FeatureSchema, float | None]:
+    """Export ``source`` (or load its cache); return ``(data, schema, export seconds or None)``.
 
-    Args:
-        data: An exported graph.
-        k: Copies (>= 1).
-
-    Returns:
-        A graph with ``k`` times the customers; concept nodes are shared.
+    ``exported`` builds a tiled graph in the export's dtypes (see :func:`graph_tile.tile`).
     """
-    import torch
-    from torch_geometric.data import HeteroData
-
-    out = HeteroData()
-    for t in data.node_types:
-        reps = k if t in PER_CUSTOMER else 1
-        store = data[t]
-        for key, value in store.items():
-            if key == "num_nodes":
-                continue
-            if isinstance(value, torch.Tensor):
-                out[t][key] = value.repeat((reps,) + (1,) * (value.dim() - 1))
-            elif key == "node_key" and reps > 1:
-                out[t][key] = [f"{v}#{i}" for i in range(reps) for v in value]
-            else:
-                out[t][key] = list(value) * reps
-        out[t].num_nodes = int(store.num_nodes) * reps
-    for et in data.edge_types:
-        src, _, dst = et
-        store = data[et]
-        ei = store.edge_index
-        rep_src, rep_dst = src in PER_CUSTOMER, dst in PER_CUSTOMER
-        reps = k if rep_src or rep_dst else 1
-        n_src, n_dst = int(data[src].num_nodes), int(data[dst].num_nodes)
-        copies = []
-        for i in range(reps):
-            shift = torch.tensor([[n_src * i if rep_src else 0], [n_dst * i if rep_dst else 0]])
-            copies.append(ei + shift)
-        out[et].edge_index = torch.cat(copies, dim=1)
-        for key, value in store.items():
-            if key != "edge_index" and isinstance(value, torch.Tensor):
-                out[et][key] = value.repeat((reps,) + (1,) * (value.dim() - 1))
-    fingerprint = getattr(data, "schema_fingerprint", None)
-    if fingerprint is not None:
-        out.schema_fingerprint = fingerprint
-    return out
-
-
-def load_graph(source: str, cache: Path) -> tuple[HeteroData, FeatureSchema, float | None]:
-    """Export ``source`` (or load its cache); return ``(data, schema, export seconds or None)``."""
     import torch
 
     from needgraph.graph.sqlite import SqliteStore
@@ -164,7 +137,7 @@ def load_graph(source: str, cache: Path) -> tuple[HeteroData, FeatureSchema, flo
     if source.startswith("tile:"):
         _, k, base = source.split(":", 2)
         data, schema, _ = load_graph(base, cache.with_name(f"{base}.pt"))
-        return tile(data, int(k)), schema, None
+        return tile(data, int(k), exported=exported), schema, None
     if cache.exists():
         payload = torch.load(cache, weights_only=False)
         return payload["data"], FeatureSchema.from_json(payload["schema"]), None
@@ -181,15 +154,16 @@ def load_graph(source: str, cache: Path) -> tuple[HeteroData, FeatureSchema, flo
 
 
 def tensor_gib(data: HeteroData) -> float:
-    """Bytes held by the graph's tensors, GiB."""
+    """Bytes held by the graph's tensors, GiB (each storage once: views cost nothing)."""
     import torch
 
-    total = 0
+    storages: dict[int, int] = {}
     for store in data.stores:
         for value in store.values():
             if isinstance(value, torch.Tensor):
-                total += value.element_size() * value.numel()
-    return total / 2**30
+                storage = value.untyped_storage()
+                storages[storage.data_ptr()] = storage.nbytes()
+    return sum(storages.values()) / 2**30
 
 
 def save_trained(model: Any, data: HeteroData, source: str, path: str) -> None:
@@ -211,12 +185,15 @@ def measure(size: Size, args: argparse.Namespace) -> dict[str, Any]:
     from needgraph.reasoning.train import TrainConfig, fit
 
     torch.set_num_threads(args.threads)
+    load_start = os.getloadavg()[0]
     cache_dir = Path(args.cache_dir)
     t0, c0 = time.perf_counter(), cpu_s()
     cache = cache_dir / f"{size.cache or size.name}.pt"
-    data, schema, export_s = load_graph(size.source, cache)
+    data, schema, export_s = load_graph(size.source, cache, exported=args.exported_layout)
     load_s, load_cpu = time.perf_counter() - t0, cpu_s() - c0
     load_peak = peak_rss_gib()
+    graph_before = tensor_gib(data)
+    reset_peak_rss()  # from here on the high-water mark is training's (and prediction's)
     n = int(data["customer"].num_nodes)
     labelled = int(data["customer"].y_mask.any(dim=1).sum())
     n_edges = sum(int(data[et].edge_index.shape[1]) for et in data.edge_types)
@@ -254,6 +231,7 @@ def measure(size: Size, args: argparse.Namespace) -> dict[str, Any]:
         "labelled": labelled,
         "edges": n_edges,
         "graph_gib": round(tensor_gib(data), 3),
+        "graph_gib_before_training": round(graph_before, 3),
         "mode": mode,
         "export_s": None if export_s is None else round(export_s, 1),
         "load_s": round(load_s, 1),
@@ -270,8 +248,18 @@ def measure(size: Size, args: argparse.Namespace) -> dict[str, Any]:
         "predict_cpu_s": round(predict_cpu, 2),
         "customers_per_s": round(k / predict_s),
         "peak_rss_after_load_gib": round(load_peak, 2),
-        "peak_rss_gib": round(max(train_peak, peak_rss_gib()), 2),
+        "peak_rss_train_gib": round(max(train_peak, peak_rss_gib()), 2),
+        "peak_rss_gib": round(max(load_peak, train_peak, peak_rss_gib()), 2),
+        # inner validation AUC (dissatisfied), mean over domains: is the model a sensible one?
+        "val_auc": round(_mean_auc(model.metrics), 3),
+        "load_avg_1m_start_end": [round(load_start, 1), round(os.getloadavg()[0], 1)],
     }
+
+
+def _mean_auc(metrics: dict[str, dict[str, float]]) -> float:
+    """Mean of the per-domain validation AUCs (NaN when no domain has one)."""
+    aucs = [m["auc"] for m in metrics.values() if "auc" in m]
+    return sum(aucs) / len(aucs) if aucs else float("nan")
 
 
 def run_child(size: Size, args: argparse.Namespace) -> dict[str, Any]:
@@ -280,6 +268,8 @@ def run_child(size: Size, args: argparse.Namespace) -> dict[str, Any]:
     keys = ("cache_dir", "threads", "batch_size", "predict_customers", "max_rss_gib")
     for key in (*keys, "train_customers"):
         cmd += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
+    if args.exported_layout:
+        cmd += ["--exported-layout"]
     if args.save_model:
         cmd += ["--save-model", args.save_model]
     cmd += ["--fanout", *map(str, args.fanout)]
@@ -302,19 +292,21 @@ def table(rows: list[dict[str, Any]]) -> str:
     """Markdown table of the measurements."""
     head = (
         "| size | customers | edges | mode | export s | trained on | epochs | s/epoch | "
-        "s/epoch, all labelled | predict customers/s | graph tensors GiB | peak RSS GiB |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "s/epoch, all labelled | val AUC | predict customers/s | graph tensors GiB | "
+        "peak RSS GiB |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
     lines = [head]
     for r in rows:
         if "failed" in r:
-            lines.append(f"| {r['size']} | failed: {r['failed']} |" + " |" * 10)
+            lines.append(f"| {r['size']} | failed: {r['failed']} |" + " |" * 11)
             continue
         export = "cached" if r["export_s"] is None else f"{r['export_s']:.0f}"
         lines.append(
             f"| {r['size']} | {r['customers']:,} | {r['edges']:,} | {r['mode']} | {export} | "
             f"{r['trained_on']:,} | {r['epochs']} | {r['s_per_epoch']:.1f} | "
-            f"{r['s_per_full_epoch']:.1f} | {r['customers_per_s']:,} | {r['graph_gib']:.2f} | "
+            f"{r['s_per_full_epoch']:.1f} | {r['val_auc']:.3f} | {r['customers_per_s']:,} | "
+            f"{r['graph_gib']:.2f} | "
             f"{r['peak_rss_gib']:.2f} |"
         )
     return "\n".join(lines)
@@ -342,6 +334,12 @@ def main() -> None:
         default=0,
         help="Train on this many random customers' labels only (0 = all); the whole graph stays "
         "in memory and in the samples, s/epoch is scaled to all labelled customers.",
+    )
+    parser.add_argument(
+        "--exported-layout",
+        action="store_true",
+        help="Build tiled graphs in the export's dtypes and order (int64, float32), so that "
+        "training's in-place compaction is part of the measurement.",
     )
     parser.add_argument("--cache-dir", default="/tmp/bench-scale")
     parser.add_argument("--max-rss-gib", type=float, default=12.0)

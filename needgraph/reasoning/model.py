@@ -177,8 +177,16 @@ class SatisfactionGNN(nn.Module):
         return hetero
 
     def prepare(self, data: HeteroData) -> GraphInputs:
-        """Collect the inputs of :meth:`forward` from a full graph or a sampled subgraph."""
-        x = {t: data[t].x for t in self.node_types if t in data.node_types and "x" in data[t]}
+        """Collect the inputs of :meth:`forward` from a full graph or a sampled subgraph.
+
+        Features are read as ``float32`` and edge indices as ``int64`` (no copy when they already
+        are; a graph shrunk by :func:`~needgraph.reasoning.sampler.compact_graph` is widened here).
+        """
+        x = {
+            t: data[t].x.float()
+            for t in self.node_types
+            if t in data.node_types and "x" in data[t]
+        }
         ids = {
             t: data[t].node_id
             for t in self.node_types
@@ -190,7 +198,7 @@ class SatisfactionGNN(nn.Module):
         for et in self.edge_types:
             if et not in data.edge_types:
                 continue
-            ei = data[et].edge_index
+            ei = data[et].edge_index.long()
             weight = data[et].get("edge_weight")
             if weight is not None and weight.numel() != ei.shape[1]:
                 weight = None

@@ -61,6 +61,9 @@ class TrainConfig:
         batch_size: Seed customers per mini-batch.
         fanout: Sampled neighbours per relation and hop in mini-batch mode.
         threads: ``torch.set_num_threads`` value (``None`` leaves it).
+        compact: In mini-batch mode, shrink the graph in place before training
+            (:func:`~needgraph.reasoning.sampler.compact_graph`: edges sorted by destination,
+            ``int32`` indices, ``float16`` features; ~2.3x less memory at 1M customers).
     """
 
     lr: float = 3e-3
@@ -76,6 +79,7 @@ class TrainConfig:
     batch_size: int = 1024
     fanout: tuple[int, ...] = (64, 16)
     threads: int | None = None
+    compact: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dictionary (for logs and artifacts)."""
@@ -181,12 +185,21 @@ def fit(
 
     Returns:
         The trained :class:`SatisfactionModel`, with inner validation ``metrics``.
+
+    Note:
+        In mini-batch mode (more than ``full_batch_max_customers`` customers) with
+        ``train_config.compact``, ``data`` is compacted in place first (same graph, edges
+        reordered, narrower dtypes; see :func:`~needgraph.reasoning.sampler.compact_graph`).
     """
     mcfg, tcfg = model_config or ModelConfig(), train_config or TrainConfig()
     if not schema.domains:
         raise ValueError("the graph has no RATED labels: nothing to train on")
     if tcfg.threads:
         torch.set_num_threads(tcfg.threads)
+    if tcfg.compact and int(data["customer"].num_nodes) > tcfg.full_batch_max_customers:
+        from needgraph.reasoning.sampler import compact_graph
+
+        compact_graph(data)
     mask = data["customer"].y_mask
     labelled = train_index[mask[train_index].any(dim=1)]
     if labelled.numel() < 2:
