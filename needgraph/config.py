@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         validation_alias="NEEDGRAPH_MODEL",
         description="the model artifact to serve; unset: the newest in NEEDGRAPH_MODEL_DIR",
     )
+    cache_dir: str = Field(
+        "needgraph-data/cache",
+        validation_alias="NEEDGRAPH_CACHE_DIR",
+        description="where store -> tensor exports are cached between processes; 'off' disables",
+    )
     inference_threads: int = Field(
         1,
         ge=1,
@@ -115,6 +120,14 @@ class Settings(BaseSettings):
     def sqlite_path(self) -> Path:
         """Path of the embedded database file (only for the sqlite store)."""
         return Path(self.store.removeprefix("sqlite:///"))
+
+    @property
+    def export_cache_dir(self) -> Path | None:
+        """The export cache directory, or ``None`` when ``NEEDGRAPH_CACHE_DIR`` is off."""
+        value = self.cache_dir.strip()
+        if value.lower() in {"off", "none", "0", "false", ""}:
+            return None
+        return Path(value)
 
     @property
     def resolved_neo4j_uri(self) -> str:

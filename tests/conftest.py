@@ -8,6 +8,7 @@ under ``CI=true``.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from needgraph.ontology.graph_schema import GRAPH_SCHEMA
 
 REPO = Path(__file__).resolve().parents[1]
 BACKENDS = ["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)]
+
+# Export caches of test stores go to a private folder (also for API servers started as
+# subprocesses), never to the working tree's needgraph-data/cache.
+os.environ.setdefault("NEEDGRAPH_CACHE_DIR", tempfile.mkdtemp(prefix="needgraph-test-cache-"))
 
 
 def _in_ci() -> bool:

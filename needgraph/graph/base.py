@@ -14,6 +14,7 @@ from typing import ClassVar, Self
 
 from needgraph.errors import NodeNotFoundError, SchemaViolationError
 from needgraph.graph.batch import LatestEdge, WriteBatch, reduce_latest
+from needgraph.graph.columns import RelationshipColumns, check_property_names, to_columns
 from needgraph.graph.records import (
     Direction,
     GraphCounts,
@@ -25,6 +26,9 @@ from needgraph.graph.records import (
     Subgraph,
 )
 from needgraph.graph.schema import GraphSchema, check_key
+from needgraph.graph.tokens import WRITE_TOKEN_META, WriteTokens, fresh_token
+
+__all__ = ["WRITE_TOKEN_META", "GraphStore", "batched"]
 
 DEFAULT_BATCH_SIZE = 5_000
 MAX_HOPS = 4
@@ -43,7 +47,7 @@ def batched(items: Iterable[object], size: int) -> Iterator[list[object]]:
         yield batch
 
 
-class GraphStore(ABC):
+class GraphStore(WriteTokens, ABC):
     """A property graph of needgraph's nodes and relationships.
 
     Args:
@@ -80,13 +84,21 @@ class GraphStore(ABC):
     def describe(self) -> str:
         """A one-line description of where the data lives (no secrets)."""
 
+    def identity(self) -> str:
+        """Where the data lives, the same in every process that opens it (no secrets).
+
+        Keys caches of data derived from the store (with :meth:`write_token`).
+        """
+        return self.describe()
+
     def setup_schema(self) -> None:
         """Create constraints and indexes for every label (idempotent; call before loading)."""
         self._setup_schema()
 
     def clear(self) -> None:
-        """Delete every node, relationship and metadata entry."""
-        self._clear()
+        """Delete every node, relationship and metadata entry (a fresh write token follows)."""
+        with self._writing():
+            self._clear()
 
     # -- writes ----------------------------------------------------------------------------
     def upsert_nodes(self, nodes: Iterable[Node], batch_size: int = DEFAULT_BATCH_SIZE) -> int:
@@ -101,14 +113,15 @@ class GraphStore(ABC):
         """
         _check_batch_size(batch_size)
         written = 0
-        for batch in batched(nodes, batch_size):
-            typed = [n for n in batch if isinstance(n, Node)]
-            if len(typed) != len(batch):
-                raise SchemaViolationError("upsert_nodes takes Node records")
-            for node in typed:
-                self.schema.check_node(node)
-            self._upsert_nodes(typed)
-            written += len(typed)
+        with self._writing():
+            for batch in batched(nodes, batch_size):
+                typed = [n for n in batch if isinstance(n, Node)]
+                if len(typed) != len(batch):
+                    raise SchemaViolationError("upsert_nodes takes Node records")
+                for node in typed:
+                    self.schema.check_node(node)
+                self._upsert_nodes(typed)
+                written += len(typed)
         return written
 
     def upsert_relationships(
@@ -124,14 +137,15 @@ class GraphStore(ABC):
         """
         _check_batch_size(batch_size)
         written = 0
-        for batch in batched(relationships, batch_size):
-            typed = [r for r in batch if isinstance(r, Relationship)]
-            if len(typed) != len(batch):
-                raise SchemaViolationError("upsert_relationships takes Relationship records")
-            for rel in typed:
-                self.schema.check_relationship(rel)
-            self._upsert_relationships(typed)
-            written += len(typed)
+        with self._writing():
+            for batch in batched(relationships, batch_size):
+                typed = [r for r in batch if isinstance(r, Relationship)]
+                if len(typed) != len(batch):
+                    raise SchemaViolationError("upsert_relationships takes Relationship records")
+                for rel in typed:
+                    self.schema.check_relationship(rel)
+                self._upsert_relationships(typed)
+                written += len(typed)
         return written
 
     def write_batch(self, batch: WriteBatch) -> None:
@@ -155,13 +169,14 @@ class GraphStore(ABC):
             if not isinstance(name, str) or not name or not isinstance(value, str):
                 raise SchemaViolationError(
                     f"metadata entries are non-empty names with string values, got {name!r}")
-        self._write_batch(WriteBatch(list(batch.nodes), list(batch.relationships), latest,
-                                     dict(batch.meta)))
+        meta = {**batch.meta, WRITE_TOKEN_META: fresh_token()}  # same transaction as the data
+        self._write_batch(WriteBatch(list(batch.nodes), list(batch.relationships), latest, meta))
 
     def delete_node(self, ref: NodeRef) -> bool:
         """Delete a node and all its relationships. Returns whether it existed."""
         self._check_ref(ref)
-        return self._delete_node(ref)
+        with self._writing():
+            return self._delete_node(ref)
 
     def relink(
         self, source: NodeRef, target: NodeRef, rel_types: Sequence[str] | None = None
@@ -175,6 +190,12 @@ class GraphStore(ABC):
         Returns:
             Number of relationships moved.
         """
+        with self._writing():
+            return self._checked_relink(source, target, rel_types)
+
+    def _checked_relink(
+        self, source: NodeRef, target: NodeRef, rel_types: Sequence[str] | None
+    ) -> int:
         self._check_ref(source)
         self._check_ref(target)
         if source == target:
@@ -192,8 +213,9 @@ class GraphStore(ABC):
         Returns:
             Number of relationships moved.
         """
-        moved = self.relink(source, target)
-        self._delete_node(source)
+        with self._writing():
+            moved = self._checked_relink(source, target, None)
+            self._delete_node(source)
         return moved
 
     def set_meta(self, name: str, value: str) -> None:
@@ -331,6 +353,25 @@ class GraphStore(ABC):
         _check_batch_size(batch_size)
         return self._iter_relationships(rel_type, batch_size)
 
+    def iter_relationship_columns(
+        self, rel_type: str, props: Sequence[str] = (), batch_size: int = 10_000
+    ) -> Iterator[RelationshipColumns]:
+        """Stream every relationship of ``rel_type`` column-wise (the export's bulk path).
+
+        Args:
+            rel_type: Relationship type.
+            props: Property names whose values to return (the rest are not decoded).
+            batch_size: Relationships per batch, about.
+
+        Returns:
+            Batches of one ``(start label, end label)`` pair each, with endpoint keys and the
+            requested property values; every relationship appears exactly once.
+        """
+        self.schema.check_type(rel_type)
+        _check_batch_size(batch_size)
+        names = check_property_names(props)
+        return self._iter_relationship_columns(rel_type, names, batch_size)
+
     # -- helpers ---------------------------------------------------------------------------
     def _check_ref(self, ref: NodeRef) -> None:
         self.schema.check_label(ref.label)
@@ -398,6 +439,12 @@ class GraphStore(ABC):
     def _iter_relationships(
         self, rel_type: str, batch_size: int
     ) -> Iterator[list[Relationship]]: ...
+
+    def _iter_relationship_columns(
+        self, rel_type: str, props: tuple[str, ...], batch_size: int
+    ) -> Iterator[RelationshipColumns]:
+        """Generic column batches from ``_iter_relationships`` (backends override it)."""
+        return to_columns(self._iter_relationships(rel_type, batch_size), props)
 
 
 def _check_batch_size(batch_size: int) -> None:

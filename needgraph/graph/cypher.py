@@ -153,6 +153,31 @@ def page_nodes(label: str) -> str:
     )
 
 
+@lru_cache(maxsize=256)
+def page_keys(label: str) -> str:
+    """Keyset page of node keys only: ``$after`` (exclusive key, '' for the first), ``$limit``."""
+    return (
+        f"MATCH (n:{ident(label)}) WHERE n.key > $after "
+        f"RETURN n.key AS key ORDER BY n.key LIMIT $limit"
+    )
+
+
+@lru_cache(maxsize=1024)
+def relationship_columns(
+    rel_type: str, start_label: str, end_label: str, props: tuple[str, ...]
+) -> str:
+    """``$keys``: start keys; per start node, ``[end key, *props]`` of each relationship.
+
+    Lists keep ``null`` members, so a missing property stays in its place.
+    """
+    fields = ", ".join(["b.key", *(f"r.{ident(p)}" for p in props)])
+    return (
+        f"UNWIND $keys AS k MATCH (a:{ident(start_label)} {{key: k}})"
+        f"-[r:{ident(rel_type)}]->(b:{ident(end_label)}) "
+        f"RETURN k AS start, collect([{fields}]) AS rels"
+    )
+
+
 @lru_cache(maxsize=1024)
 def page_relationships(rel_type: str, start_label: str) -> str:
     """Relationships of ``rel_type`` from the next ``$limit`` start nodes after ``$after``."""

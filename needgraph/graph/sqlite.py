@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from needgraph.errors import NodeNotFoundError, StoreUnavailableError
-from needgraph.graph import sqlite_batch
+from needgraph.graph import sqlite_batch, sqlite_columns
 from needgraph.graph.base import GraphStore
 from needgraph.graph.batch import WriteBatch
+from needgraph.graph.columns import RelationshipColumns
 from needgraph.graph.records import (
     Direction,
     GraphCounts,
@@ -110,6 +111,12 @@ class SqliteStore(GraphStore):
     def describe(self) -> str:
         """The database file."""
         return f"sqlite:///{self.path}"
+
+    def identity(self) -> str:
+        """The database file's absolute, resolved path (``:memory:`` stays as it is)."""
+        if self.path == ":memory:":
+            return f"sqlite:///:memory:#{id(self)}"
+        return f"sqlite:///{Path(self.path).resolve()}"
 
     def _setup_schema(self) -> None:
         with self._lock:
@@ -351,6 +358,15 @@ class SqliteStore(GraphStore):
                 Relationship(rel_type, NodeRef(sl, sk), NodeRef(el, ek), json.loads(props))
                 for _, sl, sk, el, ek, props in rows
             ]
+
+    def _iter_relationship_columns(
+        self, rel_type: str, props: tuple[str, ...], batch_size: int
+    ) -> Iterator[RelationshipColumns]:
+        """Keyset pages without row objects (:mod:`needgraph.graph.sqlite_columns`)."""
+        if sqlite3.sqlite_version_info < (3, 38, 0):  # no ``->`` operator: generic path
+            return super()._iter_relationship_columns(rel_type, props, batch_size)
+        spec = self.schema.check_type(rel_type)
+        return sqlite_columns.iter_columns(self._db, self._lock, spec, props, batch_size)
 
 
 class _Transaction:

@@ -74,7 +74,7 @@ def customer_matrix(
             seg = np.clip(seg, 0.0, 1.0)
             seg[missing] = 0.0
             blocks.append(seg)
-    blocks.append(np.log1p(degrees.reshape(n, -1)))
+    blocks.append(np.log1p(degrees.reshape(n, len(schema.degree_relations))))
     out = np.concatenate(blocks, axis=1) if blocks else np.zeros((n, 0))
     expected = len(schema.customer_feature_names())
     if out.shape[1] != expected:  # pragma: no cover - guards the schema contract

@@ -7,6 +7,7 @@ into integer indices; :mod:`needgraph.reasoning.export` assembles the ``HeteroDa
 from __future__ import annotations
 
 import math
+from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any
 
 from needgraph.graph.base import GraphStore
@@ -34,8 +35,15 @@ _RELATIONS: dict[str, str] = {
     "BROADER": "broader",
 }
 _WEIGHT_PROP = {"INDICATES": "weight", "MENTIONS": "confidence"}
+#: The only relationship properties the export reads (nothing else is decoded).
+_PROPS: dict[str, tuple[str, ...]] = {
+    "HAS_TAG": ("value",),
+    "INDICATES": ("weight",),
+    "MENTIONS": ("confidence", "negated", "resolved"),
+}
 OUTCOMES: tuple[str, ...] = ("offered", "accepted", "declined")
-
+_NUMBER_TYPES = frozenset({int, float})  # not bool: True is no measurement
+_STR_TYPES = frozenset({str})
 
 
 class Edges:
@@ -48,6 +56,16 @@ class Edges:
         self.dst = array("q")
         self.weight = array("f")
         self.attr: list[list[float]] = []
+
+    def extend(
+        self, src: NDArray[np.int64], dst: NDArray[np.int64], weight: NDArray[np.float32]
+    ) -> None:
+        """Append edges: source and destination indices and weights, each ``[e]``."""
+        import numpy as np
+
+        self.src.frombytes(np.ascontiguousarray(src, dtype=np.int64).tobytes())
+        self.dst.frombytes(np.ascontiguousarray(dst, dtype=np.int64).tobytes())
+        self.weight.frombytes(np.ascontiguousarray(weight, dtype=np.float32).tobytes())
 
 
 def read_nodes(
@@ -106,6 +124,9 @@ def read_relationships(
 ]:
     """Stream every exported relationship type, mapping endpoint keys to node indices.
 
+    Reads column batches (:meth:`GraphStore.iter_relationship_columns`) carrying only the
+    properties the export uses, and maps keys to indices a whole batch at a time.
+
     Args:
         store: The store.
         batch_size: Relationships per round trip.
@@ -126,61 +147,83 @@ def read_relationships(
     for rel_type, name in _RELATIONS.items():
         if rel_type in ("SAID", "MENTIONS") and not include_text:
             continue
-        for batch in store.iter_relationships(rel_type, batch_size):
-            if rel_type == "HAS_TAG":
-                chunks.append(_has_tag_chunk(batch, index))
+        props = _PROPS.get(rel_type, ())
+        for cols in store.iter_relationship_columns(rel_type, props, batch_size):
+            src_t, dst_t = NODE_TYPES.get(cols.start_label), NODE_TYPES.get(cols.end_label)
+            if src_t is None or dst_t is None or not len(cols):
                 continue
-            for rel in batch:
-                src_t, dst_t = NODE_TYPES.get(rel.start.label), NODE_TYPES.get(rel.end.label)
-                if src_t is None or dst_t is None:
-                    continue
-                s, d = index[src_t].get(rel.start.key), index[dst_t].get(rel.end.key)
-                if s is None or d is None:
-                    continue
-                rel_name = name
-                if rel_type == "MENTIONS" and _negated(rel):
-                    rel_name = "mentions_negated"
-                e = edges.setdefault((src_t, rel_name, dst_t), Edges())
-                e.src.append(s)
-                e.dst.append(d)
-                e.weight.append(_weight(rel, _WEIGHT_PROP.get(rel_type)))
+            s, d = _indices(index[src_t], cols.start_keys), _indices(index[dst_t], cols.end_keys)
+            ok = (s >= 0) & (d >= 0)
+            if rel_type == "HAS_TAG":
+                chunks.append((s[ok], d[ok], floats(cols.props["value"])[ok]))
+                continue
+            weight = np.ones(len(cols), dtype=np.float32)
+            if rel_type in _WEIGHT_PROP:
+                w = floats(cols.props[_WEIGHT_PROP[rel_type]])
+                weight = np.where(np.isnan(w), 1.0, w).astype(np.float32)
+            negated = np.zeros(len(cols), dtype=bool)
+            if rel_type == "MENTIONS":
+                negated = np.array(
+                    [bool(n) or bool(r) for n, r in
+                     zip(cols.props["negated"], cols.props["resolved"], strict=True)],
+                    dtype=bool,
+                )
+            for rel_name, pick in ((name, ok & ~negated), ("mentions_negated", ok & negated)):
+                if pick.any():
+                    edges.setdefault((src_t, rel_name, dst_t), Edges()).extend(
+                        s[pick], d[pick], weight[pick]
+                    )
     _fold_offers(store, batch_size, index, offers, edges)
     labels: list[tuple[int, str, float]] = []
-    for batch in store.iter_relationships("RATED", batch_size):
-        for rel in batch:
-            c = index["customer"].get(rel.start.key)
-            score = rel.props.get("score")
-            if c is not None and isinstance(score, int | float) and not isinstance(score, bool):
-                labels.append((c, rel.end.key, float(score)))
+    for cols in store.iter_relationship_columns("RATED", ("score",), batch_size):
+        if cols.start_label != "Customer":
+            continue
+        cs = _indices(index["customer"], cols.start_keys).tolist()
+        for c, domain, score in zip(cs, cols.end_keys, cols.props["score"], strict=True):
+            if c >= 0 and isinstance(score, int | float) and not isinstance(score, bool):
+                labels.append((c, domain, float(score)))
     c_idx = np.concatenate([ch[0] for ch in chunks]) if chunks else np.zeros(0, np.int64)
     b_idx = np.concatenate([ch[1] for ch in chunks]) if chunks else np.zeros(0, np.int64)
     raw = np.concatenate([ch[2] for ch in chunks]) if chunks else np.zeros(0, np.float64)
     if c_idx.size:
         e = edges.setdefault(("customer", "has_tag", "tag_bin"), Edges())
-        e.src.frombytes(c_idx.tobytes())
-        e.dst.frombytes(b_idx.tobytes())
-        e.weight.frombytes(np.ones(c_idx.size, dtype=np.float32).tobytes())
+        e.extend(c_idx, b_idx, np.ones(c_idx.size, dtype=np.float32))
     return edges, (c_idx, b_idx, raw), labels
 
 
-def _has_tag_chunk(
-    batch: list[Relationship], index: dict[str, dict[str, int]]
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+def _indices(table: dict[str, int], keys: list[str]) -> NDArray[np.int64]:
+    """Index of every key in ``table``, ``-1`` where absent; shape ``[len(keys)]``."""
     import numpy as np
 
-    cust, bins = index["customer"], index["tag_bin"]
-    cs: list[int] = []
-    bs: list[int] = []
-    vs: list[float] = []
-    for rel in batch:
-        c, b = cust.get(rel.start.key), bins.get(rel.end.key)
-        if c is None or b is None:
-            continue
-        value = rel.props.get("value")
-        cs.append(c)
-        bs.append(b)
-        vs.append(_as_float(value))
-    return np.array(cs, np.int64), np.array(bs, np.int64), np.array(vs, np.float64)
+    return np.fromiter(map(table.get, keys, repeat(-1)), dtype=np.int64, count=len(keys))
+
+
+def floats(values: list[Any]) -> NDArray[np.float64]:
+    """:func:`_as_float` of every value: shape ``[len(values)]``, NaN for missing / non-numeric.
+
+    Vectorised: numbers convert in one ``numpy`` call, strings once per distinct string (tag
+    values repeat), everything else (``None``, booleans, lists) is NaN.
+    """
+    import numpy as np
+
+    n = len(values)
+    out = np.full(n, np.nan)
+    types = list(map(type, values))
+    number = np.fromiter(map(_NUMBER_TYPES.__contains__, types), dtype=bool, count=n)
+    if number.any():
+        picked = list(compress(values, number))
+        try:
+            out[number] = np.array(picked, dtype=np.float64)
+        except OverflowError:  # an integer beyond float range
+            out[number] = [_as_float(v) for v in picked]
+    text = np.fromiter(map(_STR_TYPES.__contains__, types), dtype=bool, count=n)
+    if text.any():
+        strings = list(compress(values, text))
+        memo = {v: _as_float(v) for v in set(strings)}
+        out[text] = np.fromiter(map(memo.__getitem__, strings), dtype=np.float64,
+                                count=len(strings))
+    out[~np.isfinite(out)] = np.nan
+    return out
 
 
 def _fold_offers(
@@ -191,24 +234,26 @@ def _fold_offers(
     edges: dict[EdgeType, Edges],
 ) -> None:
     """Customer -RECEIVED-> Offer -OF_STRATEGY-> Strategy becomes customer -received-> strategy."""
+    import numpy as np
+
     strategy_of: dict[str, int] = {}
-    for batch in store.iter_relationships("OF_STRATEGY", batch_size):
-        for rel in batch:
-            s = index["strategy"].get(rel.end.key)
-            if s is not None:
-                strategy_of[rel.start.key] = s
-    for batch in store.iter_relationships("RECEIVED", batch_size):
-        for rel in batch:
-            c, s = index["customer"].get(rel.start.key), strategy_of.get(rel.end.key)
-            if c is None or s is None:
-                continue
-            outcome = offers.get(rel.end.key, "offered")
+    for cols in store.iter_relationship_columns("OF_STRATEGY", (), batch_size):
+        for offer, s in zip(cols.start_keys, _indices(index["strategy"], cols.end_keys).tolist(),
+                            strict=True):
+            if s >= 0:
+                strategy_of[offer] = s
+    for cols in store.iter_relationship_columns("RECEIVED", (), batch_size):
+        c = _indices(index["customer"], cols.start_keys)
+        s = _indices(strategy_of, cols.end_keys)
+        ok = (c >= 0) & (s >= 0)
+        if not ok.any():
+            continue
+        e = edges.setdefault(("customer", "received", "strategy"), Edges())
+        e.extend(c[ok], s[ok], np.ones(int(ok.sum()), dtype=np.float32))
+        for offer in np.asarray(cols.end_keys, dtype=object)[ok]:
+            outcome = offers.get(offer, "offered")
             onehot = [float(outcome == o) for o in OUTCOMES]
             onehot.append(float(outcome not in OUTCOMES))
-            e = edges.setdefault(("customer", "received", "strategy"), Edges())
-            e.src.append(c)
-            e.dst.append(s)
-            e.weight.append(1.0)
             e.attr.append(onehot)
 
 
@@ -222,7 +267,7 @@ def _as_float(value: Any) -> float:
         return math.nan
     try:
         out = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         return math.nan
     return out if math.isfinite(out) else math.nan
 
