@@ -33,6 +33,7 @@ from needgraph.api.services.ontology_editor import OntologyEditor
 from needgraph.api.settings import ApiSettings
 from needgraph.config import Settings, get_settings
 from needgraph.graph.factory import open_store
+from needgraph.ingest.change_log import change_log
 from needgraph.logs import configure_logging
 from needgraph.security.keys import KeyRing
 
@@ -90,7 +91,8 @@ def create_app(
         app.state.editor = editor
         runner = IngestJobRunner(store, api_settings.data_dir, api_settings.mappings_path, metrics)
         app.state.ingest = runner
-        slot = ModelSlot(store, settings, metrics)
+        slot = ModelSlot(store, settings, metrics, sync_interval_s=api_settings.sync_seconds)
+        metrics.worker.labels(change_log(store).writer).set(1)
         app.state.model = slot
         app.state.readiness_checks[:0] = [
             ReadinessCheck("store", store.ping),

@@ -81,8 +81,8 @@ def get_model_slot(request: Request) -> ModelSlot:
 
 
 def get_reasoner(request: Request) -> Reasoner:
-    """The loaded reasoner (503 ``model-not-loaded`` problem while there is none)."""
-    return get_model_slot(request).require()
+    """The loaded reasoner, caught up with other workers' events (503 while there is none)."""
+    return get_model_slot(request).serving()
 
 
 def get_principal(

@@ -9,6 +9,10 @@
 * ``needgraph_events_total{kind,result}`` - real-time events (``created`` / ``duplicate``);
 * ``needgraph_outcomes_total{status,result}`` - action outcomes reported;
 * ``needgraph_model_loaded`` - 1 while a model is loaded, else 0;
+* ``needgraph_live_synced_customers_total`` - customers refreshed because another process
+  (another ``--workers`` worker, another host) recorded an event or outcome for them;
+* ``needgraph_worker_info{writer}`` - 1, labelled with this process's change-log writer id (tells
+  the workers of ``needgraph serve --workers N`` apart; see :mod:`needgraph.ingest.change_log`);
 * the process collector's ``process_*`` series.
 
 ``route`` is the route template (``/v1/concepts/{concept_id}``), never the raw path, so ids and
@@ -91,6 +95,17 @@ class ApiMetrics:
         )
         self.model_loaded = Gauge(
             "needgraph_model_loaded", "1 while a model is loaded, else 0.", registry=self.registry
+        )
+        self.live_synced = Counter(
+            "needgraph_live_synced_customers",
+            "Customers refreshed because another process recorded an event or outcome for them.",
+            registry=self.registry,
+        )
+        self.worker = Gauge(
+            "needgraph_worker_info",
+            "1, labelled with this process's change-log writer id.",
+            ("writer",),
+            registry=self.registry,
         )
         for op in INFERENCE_OPS:
             self.inference.labels(op)

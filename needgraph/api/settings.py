@@ -55,6 +55,15 @@ class ApiSettings(BaseSettings):
         validation_alias="NEEDGRAPH_API_NEIGHBOURHOOD_CAP",
         description="most nodes a neighbourhood query collects before paging (total is capped)",
     )
+    sync_seconds: float = Field(
+        0.0,
+        ge=0,
+        le=60,
+        validation_alias="NEEDGRAPH_API_SYNC_SECONDS",
+        description="how often a worker looks for events other workers recorded (one metadata "
+        "read; 0: before every reasoning request, so an answer reflects every event already "
+        "answered by any worker)",
+    )
     shutdown_grace_seconds: float = Field(
         8.0,
         ge=0,

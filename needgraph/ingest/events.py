@@ -5,10 +5,11 @@ An :class:`Event` (a complaint text, a tag change, a fault ticket, a survey answ
 (:class:`~needgraph.ingest.batch.BatchBuilder`): the same binning, PII masking, text linking,
 keys and latest-wins rules as a file row, written in one :meth:`GraphStore.write_batch
 <needgraph.graph.base.GraphStore.write_batch>` together with the event's idempotency marker
-(store metadata ``event.<event id>``), so an event is stored whole or not at all and a retry
-writes nothing. An :class:`Outcome` (offered / accepted / declined, satisfaction afterwards)
-updates the customer's open offer of that strategy or creates an ``Offer`` like an offers file
-row. See ``docs/events.md``. No torch, no FastAPI.
+(store metadata ``event.<event id>``) and an entry of this process's change log
+(:mod:`needgraph.ingest.change_log`, read by other serving processes), so an event is stored
+whole or not at all and a retry writes nothing. An :class:`Outcome` (offered / accepted /
+declined, satisfaction afterwards) updates the customer's open offer of that strategy or
+creates an ``Offer`` like an offers file row. See ``docs/events.md``. No torch, no FastAPI.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from needgraph.errors import EventValidationError
 from needgraph.graph.base import GraphStore
 from needgraph.graph.records import Node, NodeRef, Relationship
 from needgraph.ingest.batch import BatchBuilder
+from needgraph.ingest.change_log import change_log
 from needgraph.ingest.event_checks import (
     DATASET,
     bad,
@@ -249,7 +251,8 @@ def record_event(store: GraphStore, event: Event, *,
                            len(write.relationships) + len(write.latest), linked, negated,
                            utterance, new_customer, observed)
     write.meta[meta_key] = json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=True)
-    store.write_batch(write)
+    with change_log(store).logging(write.meta, customer, "event"):  # other servers refresh it
+        store.write_batch(write)
     log.info("event %s (%s) for a customer: %d nodes, %d relationships", event_id[:12], kind,
              result.nodes, result.relationships)
     return result

@@ -20,6 +20,7 @@ from needgraph.graph.base import GraphStore
 from needgraph.graph.batch import WriteBatch
 from needgraph.graph.records import Node, NodeRef
 from needgraph.ingest.batch import BatchBuilder
+from needgraph.ingest.change_log import change_log
 from needgraph.ingest.event_checks import (
     DATASET,
     bad,
@@ -167,7 +168,8 @@ def record_outcome(store: GraphStore, outcome: Outcome) -> RecordedOutcome:
                              status, len(write.nodes),
                              len(write.relationships) + len(write.latest))
     write.meta[meta_key] = json.dumps(result.to_dict(), sort_keys=True)
-    store.write_batch(write)
+    with change_log(store).logging(write.meta, customer, "outcome"):  # other servers' rates
+        store.write_batch(write)
     _drop_offer_caches(store)
     return result
 

@@ -138,6 +138,7 @@ def replace_customer_edges(scorer: StarScorer, data: HeteroData, c: int, rel: st
     w = torch.tensor([e[1] for e in ordered], dtype=torch.float32)
     attrs = [e[2] for e in ordered]
     same_count = len(ordered) == len(old)  # e.g. a tag's bin replaced: rewrite in place
+    found: Tensor | None = None
     for et, own in ((fwd, 0), (rev, 1)):
         if et not in data.edge_types:
             continue
@@ -148,7 +149,8 @@ def replace_customer_edges(scorer: StarScorer, data: HeteroData, c: int, rel: st
             rows = [list(a) if a else [0.0] * width for a in attrs]
             extra = torch.tensor(rows).reshape(-1, width)
         if same_count:  # the customer's edges sit in the scorer's order in both directions
-            at = (store.edge_index[own] == c).nonzero().squeeze(1)
+            at = _positions(store.edge_index[own], c, len(old), found)
+            found = at
             store.edge_index[1 - own, at] = dst
             store.edge_weight[at] = w
             if extra is not None:
@@ -173,6 +175,18 @@ def replace_customer_edges(scorer: StarScorer, data: HeteroData, c: int, rel: st
             scorer._in[rev] = (torch.cat([src[:lo], dst, src[hi:]]),
                                torch.cat([ws[:lo], w.clamp_min(1e-6), ws[hi:]]), ptr)
     return True
+
+
+def _positions(row: Tensor, c: int, count: int, guess: Tensor | None) -> Tensor:
+    """Positions of ``c`` in ``row`` (an edge index row holding ``c`` exactly ``count`` times).
+
+    ``guess`` (the positions found in the other direction's tensor, which the export and every
+    update keep in the same order) is taken when all ``count`` of its positions hold ``c``:
+    with exactly ``count`` occurrences those are all of them. Otherwise: one scan of ``row``.
+    """
+    if guess is not None and guess.numel() == count and bool((row[guess] == c).all()):
+        return guess
+    return (row == c).nonzero().squeeze(1)
 
 
 def _order(edge: Edge) -> tuple[int, float, tuple[float, ...]]:
@@ -283,18 +297,34 @@ def _in_edges(data: HeteroData, et: EdgeType, i: int) -> tuple[Tensor, Tensor]:
 
 
 def update_cause_customers(ctx: Context, data: HeteroData, customer: str, c: int) -> None:
-    """Keep recommend's cache of "customers with evidence for a cause" current."""
+    """Keep recommend's cache of "customers with evidence for a cause" current.
+
+    The customer's edges come from the scorer's incoming-edge index (no scan of the graph's
+    edge tensors); ``ctx._cause_version`` is bumped when the customer's causes changed, so
+    recommend's cached tallies of similar customers' offers are recounted.
+    """
     cache: dict[str, set[str]] | None = getattr(ctx, "_cause_customers", None)
     if cache is None:
         return  # built from the (updated) graph on first use
-    for members in cache.values():
-        members.discard(customer)
+    before = {cause for cause, members in cache.items() if customer in members}
+    after: set[str] = set()
     for et, table in ((("customer", "has_tag", "tag_bin"), ctx.concepts.indicates),
                       (("customer", "said", "utterance"), ctx.concepts.mentions)):
         if et not in data.edge_types:
             continue
-        ei = data[et].edge_index
         keys = data[et[2]].node_key
-        for d in ei[1][ei[0] == c].tolist():
-            for cause, _w in table.get(keys[d], []):
-                cache.setdefault(cause, set()).add(customer)
+        rev = (et[2], f"rev_{et[1]}", "customer")
+        if rev in ctx.scorer._in:
+            dsts = ctx.scorer.edges_of(c, rev)[0].tolist()
+        else:
+            ei = data[et].edge_index
+            dsts = ei[1][ei[0] == c].tolist()
+        for d in dsts:
+            after.update(cause for cause, _w in table.get(keys[d], []))
+    if before == after:
+        return
+    for cause in before - after:
+        cache[cause].discard(customer)
+    for cause in after - before:
+        cache.setdefault(cause, set()).add(customer)
+    ctx._cause_version = getattr(ctx, "_cause_version", 0) + 1  # type: ignore[attr-defined]

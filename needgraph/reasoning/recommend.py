@@ -81,9 +81,41 @@ class Action:
 
 @dataclass
 class _Offers:
-    """Observed offers: per strategy, (customer, accepted, satisfaction_after)."""
+    """Observed offers: per strategy, (customer, accepted, satisfaction_after), and tallies.
+
+    Attributes:
+        by_strategy: Strategy -> its offers.
+        global_rate: Strategy -> smoothed acceptance rate over all its offers.
+        own: ``(strategy, customer)`` -> that customer's offers of the strategy.
+        tallies: ``(strategy, causes)`` -> :class:`_Tally` of the offers to customers with
+            evidence for any of ``causes`` (filled on use; valid for ``cause_version``).
+        cause_version: The :func:`cause_version` of the context the tallies were counted on.
+    """
 
     by_strategy: dict[str, list[tuple[str, bool, float | None]]]
+    global_rate: dict[str, float] = field(default_factory=dict)
+    own: dict[tuple[str, str], list[tuple[str, bool, float | None]]] = field(
+        default_factory=dict)
+    tallies: dict[tuple[str, tuple[str, ...]], _Tally] = field(default_factory=dict)
+    cause_version: tuple[int, int] = (0, 0)
+
+
+@dataclass
+class _Tally:
+    """Offers of one strategy to one group of customers: count, accepted, follow-up scores."""
+
+    n: int = 0
+    accepted: int = 0
+    after_sum: float = 0.0
+    after_n: int = 0
+
+    def add(self, accepted: bool, after: float | None) -> None:
+        """Count one offer."""
+        self.n += 1
+        self.accepted += int(accepted)
+        if after is not None:
+            self.after_sum += after
+            self.after_n += 1
 
 
 _OFFERS: dict[int, _Offers] = {}
@@ -131,8 +163,56 @@ def _offers(store: GraphStore) -> _Offers:
             )
             out[s].append((rel.start.key, p.get("outcome") == "accepted", val))
     result = _Offers(dict(out))
+    for sid, rows in result.by_strategy.items():
+        result.global_rate[sid] = (sum(a for _, a, _ in rows) + 1.0) / (len(rows) + 4.0)
+        for row in rows:
+            result.own.setdefault((sid, row[0]), []).append(row)
     _OFFERS[id(store)] = result
     return result
+
+
+def cause_version(ctx: Context) -> tuple[int, int]:
+    """Identifies the context's "customers with a cause" sets: changes whenever they do.
+
+    :func:`needgraph.reasoning.live_graph.update_cause_customers` bumps ``ctx._cause_version``
+    after an event changed a customer's causes; cached tallies of similar customers' offers are
+    recounted after that.
+    """
+    return id(ctx), int(getattr(ctx, "_cause_version", 0))
+
+
+def similar_tally(ctx: Context, offers: _Offers, strategy: str, causes: tuple[str, ...],
+                  customer: str) -> _Tally:
+    """Offers of ``strategy`` to customers with evidence for any of ``causes``, but ``customer``.
+
+    The group's tally is counted once per cause set and cached in ``offers`` (a scan of the
+    strategy's offers with at most ``len(causes)`` set lookups each); the customer's own offers
+    are left out by a recount when it belongs to the group and has offers of the strategy. Equal
+    to counting over the union of the causes' customer sets without the customer, without
+    building that union per request.
+    """
+    version = cause_version(ctx)
+    if offers.cause_version != version:
+        offers.tallies.clear()
+        offers.cause_version = version
+    key = (strategy, causes)
+    group = offers.tallies.get(key)
+    if group is None:
+        sets = [_customers_with_cause(ctx, cz) for cz in causes]
+        group = _Tally()
+        for who, accepted, after in offers.by_strategy.get(strategy, []):
+            if any(who in members for members in sets):
+                group.add(accepted, after)
+        offers.tallies[key] = group
+    own = offers.own.get((strategy, customer))
+    if not own or not any(customer in _customers_with_cause(ctx, cz) for cz in causes):
+        return group
+    mine = _Tally()  # recounted (not subtracted) so the mean is summed in the same order
+    sets = [_customers_with_cause(ctx, cz) for cz in causes]
+    for who, accepted, after in offers.by_strategy.get(strategy, []):
+        if who != customer and any(who in members for members in sets):
+            mine.add(accepted, after)
+    return mine
 
 
 def _customers_with_cause(ctx: Context, cause: str) -> set[str]:
@@ -145,6 +225,15 @@ def _customers_with_cause(ctx: Context, cause: str) -> set[str]:
 
 
 def _build_cause_customers(ctx: Context) -> dict[str, set[str]]:
+    """Cause -> customers with evidence for it, from the graph's edges (vectorised).
+
+    Only edges into bins / utterances that indicate or mention a cause are kept (one pass over
+    the edge tensor), grouped by destination, and each group's customers are added to its
+    causes: linear in the matching edges, not in every ``HAS_TAG`` edge (17.6M at 100k
+    customers).
+    """
+    import torch
+
     data = ctx.scorer.data
     ckeys = data["customer"].node_key
     out: dict[str, set[str]] = defaultdict(set)
@@ -154,12 +243,29 @@ def _build_cause_customers(ctx: Context) -> dict[str, set[str]]:
     ):
         if et not in data.edge_types:
             continue
-        ei = data[et].edge_index
         dk = data[et[2]].node_key
-        for s, d in zip(ei[0].tolist(), ei[1].tolist(), strict=True):
-            for cause, _ in table.get(dk[d], []):
-                out[cause].add(ckeys[s])
+        wanted = [i for i, key in enumerate(dk) if table.get(key)]
+        if not wanted:
+            continue
+        ei = data[et].edge_index
+        keep = torch.isin(ei[1], torch.tensor(wanted, dtype=ei.dtype))
+        src, dst = ei[0][keep], ei[1][keep]
+        order = torch.argsort(dst, stable=True)
+        src, dst = src[order].tolist(), dst[order]
+        groups, counts = torch.unique_consecutive(dst, return_counts=True)
+        start = 0
+        for d, n in zip(groups.tolist(), counts.tolist(), strict=True):
+            members = {ckeys[i] for i in src[start : start + n]}
+            start += n
+            for cause, _ in table[dk[d]]:
+                out[cause] |= members
     return dict(out)
+
+
+def warm_up(store: GraphStore, ctx: Context) -> None:
+    """Read offers and build the cause -> customers index now, not on the first recommendation."""
+    _offers(store)
+    _customers_with_cause(ctx, "")  # builds the index of every cause
 
 
 def customer_bins(ctx: Context, c: int) -> dict[str, str]:
@@ -247,10 +353,7 @@ def recommend(
     cs = cause_scores(ctx, c, domain)
     d = ctx.scorer.domains.index(domain)
     causes = [cz for cz, _ in cs.ranked]
-    similar: set[str] = set()
-    for cz in causes[:3]:
-        similar |= _customers_with_cause(ctx, cz)
-    similar.discard(customer)
+    top = tuple(sorted(causes[:3]))
     offers = _offers(store)
     plans: list[tuple[str, list[str], list[int]]] = []
     for sid in eligible:
@@ -269,25 +372,22 @@ def recommend(
             if total > 0
             else 0.0
         )
-        rows = offers.by_strategy.get(sid, [])
-        global_rate = (sum(a for _, a, _ in rows) + 1.0) / (len(rows) + 4.0)
-        sim = [r for r in rows if r[0] in similar]
-        accepted = sum(a for _, a, _ in sim)
-        rate = (accepted + PRIOR_STRENGTH * global_rate) / (len(sim) + PRIOR_STRENGTH)
-        afters = [x for _, a, x in sim if x is not None]
+        global_rate = offers.global_rate.get(sid, 0.25)  # (0 + 1) / (0 + 4): no offers yet
+        sim = similar_tally(ctx, offers, sid, top, customer)
+        rate = (sim.accepted + PRIOR_STRENGTH * global_rate) / (sim.n + PRIOR_STRENGTH)
         cost = ontology[sid].cost
         change = rate * match * uplift
         rank = change / cost if cost_aware and cost else change
         labels = ctx.concepts.labels([sid, *fixed])
-        sent = action_sentence(labels, lang, sid, fixed, change, rate, len(sim))
+        sent = action_sentence(labels, lang, sid, fixed, change, rate, sim.n)
         actions.append(
             Action(
                 strategy=sid,
                 expected_change=change,
                 model_uplift=uplift,
                 acceptance_rate=rate,
-                similar_offers=len(sim),
-                satisfaction_after=sum(afters) / len(afters) if afters else None,
+                similar_offers=sim.n,
+                satisfaction_after=sim.after_sum / sim.after_n if sim.after_n else None,
                 cost=cost,
                 addresses=fixed,
                 score=rank,

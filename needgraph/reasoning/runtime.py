@@ -153,6 +153,18 @@ class Reasoner:
             ) from exc
         return cls(store, model, data, info)
 
+    def warm_up(self) -> None:
+        """Build now what the first answers would otherwise build.
+
+        The full-graph pass, the offers and outcomes recommendations calibrate with, and the
+        index of customers with evidence per cause (seconds at 100k customers; a server calls
+        this before it says it is ready).
+        """
+        from needgraph.reasoning.recommend import warm_up
+
+        with self.lock:
+            warm_up(self.store, self.context())
+
     # -- lookups --------------------------------------------------------------------------
     @property
     def domains(self) -> list[str]:

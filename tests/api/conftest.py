@@ -44,11 +44,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_api(env: dict[str, str], log_path: Path | None = None) -> Iterator[httpx.Client]:
+def running_api(
+    env: dict[str, str], log_path: Path | None = None, workers: int = 1
+) -> Iterator[httpx.Client]:
     """Start ``needgraph serve`` with ``env`` and yield a client; stop it afterwards.
 
     The server's output goes to ``log_path`` (a temporary file when ``None``), never to a pipe
-    nobody reads.
+    nobody reads. ``workers`` > 1 runs that many worker processes (``--workers``).
     """
     port = free_port()
     handle, name = tempfile.mkstemp(suffix=".log") if log_path is None else (None, str(log_path))
@@ -56,7 +58,8 @@ def running_api(env: dict[str, str], log_path: Path | None = None) -> Iterator[h
         os.close(handle)
     out = open(name, "w", encoding="utf-8")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "needgraph", "serve", "--port", str(port)],
+        [sys.executable, "-m", "needgraph", "serve", "--port", str(port), "--workers",
+         str(workers)],
         cwd=REPO,
         env={**os.environ, "NEEDGRAPH_PROGRESS": "0", **env},
         stdout=out,
@@ -157,9 +160,14 @@ def backend_env(request: pytest.FixtureRequest, backend: str, root: Path) -> dic
 
 
 def server_env(root: Path) -> dict[str, str]:
-    """Environment of a test server whose folders live under ``root``."""
+    """Environment of a test server whose folders live under ``root`` (written here)."""
     write_tree(root / "ontology", FILES)
     write_tree(root / "mappings", {"api_test.yaml": MAPPING})
+    return server_vars(root)
+
+
+def server_vars(root: Path) -> dict[str, str]:
+    """Environment of a test server whose folders under ``root`` exist already."""
     return {
         "NEEDGRAPH_ENV": "test",
         "NEEDGRAPH_ONTOLOGY": str(root / "ontology"),
@@ -288,6 +296,11 @@ def model_api(trained: Trained) -> Trained:
     Other tests edit the ontology (each edit is a new version); a model trained before is then
     refused on reload (409 ``model-mismatch``), so it is retrained on the same data first.
     """
+    return current_model(trained)
+
+
+def current_model(trained: Trained) -> Trained:
+    """``trained``, its model retrained first if the ontology changed since (see ``model_api``)."""
     api = trained.api.ensure()
     versions = api.get("/v1/ontology/versions", params={"limit": 1}).json()["items"]
     loaded = api.get("/v1/model").json()

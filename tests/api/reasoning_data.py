@@ -76,3 +76,11 @@ def reasoning_csv(count: int = 160, unlabelled: int = 10, seed: int = 3) -> byte
              home if labelled else "", bill if labelled else ""]
         )
     return out.getvalue().encode("utf-8")
+
+
+def quiet_customers(count: int, unlabelled: int) -> list[str]:
+    """Labelled customers with low evening latency, no text and no offer (likely satisfied)."""
+    rows = csv.DictReader(io.StringIO(reasoning_csv(count, unlabelled).decode("utf-8")))
+    return [r["customer_id"] for r in rows
+            if float(r["Latency"]) < 150 and not r["Text"] and r["Offer"] == "none"
+            and r["HomeScore"]]

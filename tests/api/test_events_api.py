@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import uuid
 from typing import Any
 
 from tests.api.conftest import REASONING_CUSTOMERS, REASONING_UNLABELLED, Api, Trained, problem
-from tests.api.reasoning_data import reasoning_csv
+from tests.api.reasoning_data import quiet_customers
 
 HOME = "domain.home_net"
 COMPLAINT = "晚上网速慢，看视频一直卡，卧室还是WiFi死角，太差了"
 
 
-def _quiet_customers() -> list[str]:
-    """Labelled customers with low evening latency, no text and no offer (likely satisfied)."""
-    rows = csv.DictReader(io.StringIO(reasoning_csv(REASONING_CUSTOMERS, REASONING_UNLABELLED)
-                                      .decode("utf-8")))
-    return [r["customer_id"] for r in rows
-            if float(r["Latency"]) < 150 and not r["Text"] and r["Offer"] == "none"
-            and r["HomeScore"]]
 
 
 def _p_home(body: dict[str, Any]) -> float:
@@ -41,7 +32,7 @@ def _event(api: Api, body: dict[str, Any], role: str = "engine", **params: Any) 
 
 def test_complaint_event_raises_dissatisfaction_once(model_api: Trained) -> None:
     api = model_api.api
-    customer = _quiet_customers()[0]
+    customer = quiet_customers(REASONING_CUSTOMERS, REASONING_UNLABELLED)[0]
     before = _p_home(api.get(f"/v1/customers/{customer}/prediction").json())
     said = _utterances(api, customer)
     event = {"event_id": f"test-{uuid.uuid4().hex}", "customer": customer,
@@ -74,7 +65,7 @@ def test_complaint_event_raises_dissatisfaction_once(model_api: Trained) -> None
 
 def test_tag_change_and_survey_answer(model_api: Trained) -> None:
     api = model_api.api
-    customer = _quiet_customers()[1]
+    customer = quiet_customers(REASONING_CUSTOMERS, REASONING_UNLABELLED)[1]
     before = _p_home(api.get(f"/v1/customers/{customer}/prediction").json())
     changed = _event(api, {"customer": customer, "kind": "tag_change",
                            "tag": "tag.evening_latency_ms", "value": 290,

@@ -88,7 +88,11 @@ def test_explain_in_both_languages(model_api: Trained) -> None:
     assert body["ms"] >= 0
     for path in body["paths"]:
         assert path["cause"].startswith("cause.") and path["nodes"][0] == customer
-    assert all(set(c) == {"cause", "weight"} for c in body["causes"])
+    assert all(set(c) == {"cause", "weight", "confidence"} for c in body["causes"])
+    confidence = {c["cause"]: c["confidence"] for c in body["causes"]}
+    assert all(0.0 <= v <= 1.0 for v in confidence.values())
+    for path in body["paths"]:  # a path carries its cause's confidence
+        assert path["confidence"] == pytest.approx(confidence[path["cause"]])
     zh = api.get(url, params={"domain": HOME, "lang": "zh"}).json()
     assert zh["lang"] == "zh" and CJK.search(zh["sentence"])
     assert zh["p_dissatisfied"] == pytest.approx(body["p_dissatisfied"])

@@ -83,6 +83,10 @@ class PathPublic(BaseModel):
     )
     weight: float = Field(description="attribution carried (log-odds of P(dissatisfied))")
     share: float = Field(description="weight over the prediction's total positive attribution")
+    confidence: float = Field(
+        0.0,
+        description="how likely the cause is really present (0-1; calibrated on labels)",
+    )
     sentence: str
     concepts: list[str]
 
@@ -92,6 +96,7 @@ class CauseWeightPublic(BaseModel):
 
     cause: str
     weight: float
+    confidence: float = Field(0.0, description="see PathPublic.confidence (0-1)")
 
 
 class ExplanationPublic(BaseModel):
@@ -108,7 +113,9 @@ class ExplanationPublic(BaseModel):
                     "expected_score": 2.1,
                     "p_without_evidence": 0.22,
                     "paths": [],
-                    "causes": [{"cause": "cause.evening_congestion", "weight": 0.9}],
+                    "causes": [
+                        {"cause": "cause.evening_congestion", "weight": 0.9, "confidence": 0.82}
+                    ],
                     "no_strong_driver": False,
                     "sentence": "C-1023 is predicted dissatisfied with home broadband (2.1/5) ...",
                     "attribution": {"tag.evening_latency_ms=high": 0.6},

@@ -6,6 +6,11 @@ and ``/readyz`` says 503 ("model loading") until the graph is exported and the f
 is cached. When no model is configured nothing heavy is imported (no torch). A reload builds the
 new reasoner beside the old one and swaps them; requests in flight finish on the old one; a
 failed reload keeps the old model.
+
+With several serving processes on one store (``needgraph serve --workers N``), :meth:`ModelSlot.
+serving` first brings the reasoner up to date with the events and outcomes the other processes
+recorded (:class:`~needgraph.reasoning.live_sync.LiveSync`: one metadata read when nothing
+changed).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from needgraph.errors import ModelNotFoundError, NeedgraphError
 from needgraph.graph.base import GraphStore
 
 if TYPE_CHECKING:
+    from needgraph.reasoning.live_sync import LiveSync
     from needgraph.reasoning.runtime import Reasoner
 
 log = logging.getLogger("needgraph.api")
@@ -37,12 +43,17 @@ class ModelSlot:
         store: The service's open store.
         settings: Where the model is (``model_path``, ``model_dir``).
         metrics: Records load time and the ``needgraph_model_loaded`` gauge.
+        sync_interval_s: Look for other processes' changes at most this often (0: before every
+            reasoning request; see :class:`~needgraph.reasoning.live_sync.LiveSync`).
     """
 
-    def __init__(self, store: GraphStore, settings: Settings, metrics: ApiMetrics) -> None:
+    def __init__(self, store: GraphStore, settings: Settings, metrics: ApiMetrics,
+                 sync_interval_s: float = 0.0) -> None:
         self.store = store
         self.settings = settings
         self.metrics = metrics
+        self.sync_interval_s = sync_interval_s
+        self._sync: LiveSync | None = None
         self.state: SlotState = "absent"
         self.error: NeedgraphError | None = None
         self.loaded_at: str | None = None
@@ -103,6 +114,7 @@ class ModelSlot:
             ModelNotFoundError: No artifact is configured or the file is missing.
             ModelMismatchError: Another ontology version, or a graph it cannot encode.
         """
+        from needgraph.reasoning.live_sync import LiveSync
         from needgraph.reasoning.runtime import Reasoner
 
         with self._load_lock:
@@ -113,8 +125,10 @@ class ModelSlot:
             try:
                 path = self.model_path()
                 _set_threads(self.settings.inference_threads)
+                sync = LiveSync(self.store, self.sync_interval_s)
+                sync.snapshot()  # before the export: later changes are caught up, none missed
                 reasoner = Reasoner.open(self.store, path)
-                reasoner.context()  # the cached full-graph pass: built now, not on a request
+                reasoner.warm_up()  # full-graph pass, offers, cause index: now, not on a request
             except NeedgraphError as exc:
                 self.error = exc
                 self.state = "ready" if self._reasoner is not None else "failed"
@@ -122,7 +136,7 @@ class ModelSlot:
                     self.state = "absent"
                 log.warning("model not loaded: %s", exc.detail, extra={"problem": exc.type_slug})
                 raise
-            self._reasoner = reasoner
+            self._reasoner, self._sync = reasoner, sync
             self.state = "ready"
             self.error = None
             self.loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -150,6 +164,25 @@ class ModelSlot:
     def current(self) -> Reasoner | None:
         """The loaded reasoner, or ``None``."""
         return self._reasoner
+
+    def serving(self) -> Reasoner:
+        """The loaded reasoner, caught up with other processes' events and outcomes.
+
+        Raises:
+            ModelNotLoadedError: None is loaded (503 naming why: none, loading, failed).
+        """
+        reasoner, sync = self._reasoner, self._sync
+        if reasoner is None:
+            raise self._not_loaded()
+        if sync is not None:
+            refreshed = sync.catch_up(reasoner)
+            if refreshed:
+                self.metrics.live_synced.inc(refreshed)
+        return reasoner
+
+    def serving_or_none(self) -> Reasoner | None:
+        """Like :meth:`serving`, but ``None`` when no model is loaded."""
+        return self.serving() if self._reasoner is not None else None
 
     def check(self) -> None:
         """Readiness check ``model``: raises :class:`ModelNotLoadedError` while none is loaded."""

@@ -95,7 +95,7 @@ def apply_outcome(
         domain=body.domain,
         occurred_at=body.occurred_at,
     )
-    reasoner = slot.current()
+    reasoner = slot.serving_or_none()
     with timed(metrics, "outcome"):
         if reasoner is None:
             recorded = record_outcome(slot.store, outcome)

@@ -78,7 +78,10 @@ def explanation(
     chosen = resolve_domain(reasoner, domain)
     with timed(metrics, "explain"):
         found = reasoner.explain(customer, chosen, k=k, lang=lang).to_dict()
-    found["causes"] = [{"cause": c, "weight": w} for c, w in found["causes"]]
+    confidence = found.pop("confidence", {})
+    found["causes"] = [
+        {"cause": c, "weight": w, "confidence": confidence.get(c, 0.0)} for c, w in found["causes"]
+    ]
     return found
 
 

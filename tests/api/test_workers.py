@@ -1,0 +1,149 @@
+"""Several serving processes on one store: events and outcomes reach every worker's answers.
+
+The session's server (one process) and a second ``needgraph serve --workers 2`` on the same store
+and model are three processes with three in-memory graphs. An event or outcome sent to any of
+them must show in every other one's next answer (``needgraph.reasoning.live_sync``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import (
+    REASONING_CUSTOMERS,
+    REASONING_UNLABELLED,
+    Api,
+    Trained,
+    current_model,
+    running_api,
+    server_vars,
+)
+from tests.api.reasoning_data import quiet_customers
+
+HOME = "domain.home_net"
+WRITER = re.compile(r'needgraph_worker_info\{writer="([0-9a-f]+)"\} 1\.0')
+SYNCED = re.compile(r"^needgraph_live_synced_customers_total ([0-9.e+]+)$", re.M)
+
+
+
+
+def _fresh(base: str, path: str, key: str | None, **params: Any) -> httpx.Response:
+    """One request on a new connection (so the kernel may hand it to either worker)."""
+    headers = {"X-API-Key": key} if key else {}
+    return httpx.get(f"{base}{path}", headers=headers, params=params, timeout=60)
+
+
+def _many(base: str, path: str, key: str | None, n: int = 24, **params: Any
+          ) -> list[httpx.Response]:
+    """``n`` requests on new connections, 8 at a time (both workers busy, so both answer)."""
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(lambda _i: _fresh(base, path, key, **params), range(n)))
+
+
+def _home(prediction: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = next(d for d in prediction["domains"] if d["domain"] == HOME)
+    return found
+
+
+@pytest.fixture(scope="module")
+def two_workers(trained: Trained) -> Iterator[tuple[Api, str]]:
+    """A ``--workers 2`` server on the session server's store, model and keys."""
+    api = current_model(trained).api
+    env = {**server_vars(api.root), **api.store_env}
+    with running_api(env, api.root / "workers.log", workers=2) as client:
+        base = str(client.base_url).rstrip("/")
+        deadline, streak = time.monotonic() + 300, 0
+        while streak < 16:  # both workers loaded: 16 fresh readiness checks in a row
+            assert time.monotonic() < deadline, (api.root / "workers.log").read_text()[-3000:]
+            ready = _fresh(base, "/readyz", None).status_code == 200
+            streak = streak + 1 if ready else 0
+            if not ready:
+                time.sleep(0.5)
+        yield api, base
+
+
+def _writers(base: str) -> set[str]:
+    seen: set[str] = set()
+    for answer in _many(base, "/metrics", None, n=32):
+        seen |= set(WRITER.findall(answer.text))
+    return seen
+
+
+def test_both_workers_answer_and_see_each_others_events(
+    two_workers: tuple[Api, str], model_api: Trained
+) -> None:
+    api, base = two_workers
+    key = api.keys["engine"]
+    assert len(_writers(base)) == 2  # two processes, each with its own writer id
+    with httpx.Client(base_url=base) as client:  # one kept-alive connection: no Nagle stall
+        spent = []
+        for _ in range(21):
+            started = time.perf_counter()
+            assert client.get("/livez").status_code == 200
+            spent.append(time.perf_counter() - started)
+    assert sorted(spent)[10] < 0.03  # ~0.04 s (the delayed ACK) for each without TCP_NODELAY
+    customer = quiet_customers(REASONING_CUSTOMERS, REASONING_UNLABELLED)[5]
+    path = f"/v1/customers/{customer}/prediction"
+    for value in (290, 40, 290):  # alternate, so each event changes the prediction
+        before = _home(api.get(path).json())
+        # recorded by the session server: every answer of both workers reflects it at once
+        sent = api.post("/v1/events", "engine", json={
+            "customer": customer, "kind": "tag_change", "tag": "tag.evening_latency_ms",
+            "value": value, "event_id": f"w-{uuid.uuid4().hex}"})
+        assert sent.status_code == 201, sent.text
+        now = _home(sent.json()["prediction"])
+        assert now["p_dissatisfied"] != before["p_dissatisfied"]
+        answers = _many(base, path, key)
+        assert all(a.status_code == 200 for a in answers), answers[0].text
+        assert {_home(a.json())["p_dissatisfied"] for a in answers} == {now["p_dissatisfied"]}
+    # recorded by one of the two workers: the session server and the other worker see it
+    other = quiet_customers(REASONING_CUSTOMERS, REASONING_UNLABELLED)[6]
+    posted = httpx.post(f"{base}/v1/events", headers={"X-API-Key": key}, timeout=60, json={
+        "customer": other, "kind": "survey_answer", "domain": HOME, "score": 1,
+        "event_id": f"w-{uuid.uuid4().hex}"})
+    assert posted.status_code == 201, posted.text
+    assert _home(api.get(f"/v1/customers/{other}/prediction").json())["label"] == 1
+    labels = {_home(a.json())["label"] for a in
+              _many(base, f"/v1/customers/{other}/prediction", key)}
+    assert labels == {1}
+    synced = [float(m) for a in _many(base, "/metrics", None, n=16)
+              for m in SYNCED.findall(a.text)]
+    assert synced and max(synced) >= 1  # refreshed from another process's change log
+
+
+def test_outcomes_reach_the_other_workers_acceptance_rates(
+    two_workers: tuple[Api, str], model_api: Trained
+) -> None:
+    api, base = two_workers
+    key = api.keys["engine"]
+    customer = model_api.customers[0]
+    strategy = "strategy.speed_trial"
+    path = f"/v1/customers/{customer}/recommendations"
+
+    def rates() -> set[float]:
+        out = set()
+        for answer in _many(base, path, key, domain=HOME, k=20):
+            assert answer.status_code == 200, answer.text
+            out |= {a["acceptance_rate"] for a in answer.json()["actions"]
+                    if a["strategy"] == strategy}
+        return out
+
+    before = rates()
+    assert len(before) == 1
+    tag = uuid.uuid4().hex[:8]
+    for i in range(4):  # recorded by the session server
+        body = {"customer": f"WRK-{tag}-{i}", "strategy": strategy, "status": "accepted",
+                "outcome_id": f"w-{tag}-{i}", "satisfaction_after": 5, "domain": HOME}
+        assert api.post("/v1/outcomes", "engine", json=body).status_code == 201
+    direct = api.get(path, params={"domain": HOME, "k": 20}).json()["actions"]
+    expected = next(a["acceptance_rate"] for a in direct if a["strategy"] == strategy)
+    assert expected > next(iter(before))
+    assert rates() == {expected}
