@@ -6,7 +6,7 @@
 #
 # Tunables (environment): DEMO_CUSTOMERS (10000), DEMO_SEED (7), DEMO_TEXT_EVERY (keep every Nth
 # generated text, 6: text linking runs at ~20-40 texts/s on two cores and would dominate the run),
-# DEMO_BAGS (1), DEMO_EPOCHS (40), DEMO_Q2_SAMPLE (20), DEMO_GNNEXPLAINER_EPOCHS (50; the
+# DEMO_BAGS (1), DEMO_EPOCHS (100), DEMO_Q2_SAMPLE (20), DEMO_GNNEXPLAINER_EPOCHS (50; the
 # `evaluate` default of 100 took 28 s per customer on the shared two cores), DEMO_THREADS (2),
 # DEMO_DOMAIN (domain.home_broadband, the domain of the drivers step), DEMO_DIR (needgraph-data:
 # data, model, reports). Each step prints its wall time.
@@ -23,7 +23,7 @@ CUSTOMERS=${DEMO_CUSTOMERS:-10000}
 SEED=${DEMO_SEED:-7}
 TEXT_EVERY=${DEMO_TEXT_EVERY:-6}
 BAGS=${DEMO_BAGS:-1}
-EPOCHS=${DEMO_EPOCHS:-40}
+EPOCHS=${DEMO_EPOCHS:-100}
 Q2_SAMPLE=${DEMO_Q2_SAMPLE:-20}
 GNNX_EPOCHS=${DEMO_GNNEXPLAINER_EPOCHS:-50}
 THREADS=${DEMO_THREADS:-2}
