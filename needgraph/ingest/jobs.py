@@ -47,6 +47,9 @@ class JobOptions:
 
     Attributes:
         batch_size: Rows per committed batch.
+        max_batch_observations: Close a batch early once its rows hold this many observations
+            (tags, texts, offers, labels), so a batch of wide rows stays within a server's
+            transaction memory (Neo4j refused 5,000 rows of ~170 tags each).
         resume: Continue each job after its last committed batch.
         withhold_labels: Ingest no labels (held-out customers).
         report_dir: Folder of the report and quarantine files.
@@ -56,6 +59,7 @@ class JobOptions:
     """
 
     batch_size: int = 5_000
+    max_batch_observations: int = 200_000
     resume: bool = False
     withhold_labels: bool = False
     report_dir: Path = DEFAULT_REPORT_DIR
@@ -254,7 +258,8 @@ class IngestJob:
                 for item in source.rows(after_row=after_row):
                     last_row = item.number
                     chunk.add(item, parser)
-                    if chunk.rows >= self.options.batch_size:
+                    if (chunk.rows >= self.options.batch_size
+                            or chunk.observations >= self.options.max_batch_observations):
                         pending = self._hand_over(pool, pending, builder, writer, chunk,
                                                   last_row, quarantine)
                         processed += chunk.rows
@@ -308,6 +313,7 @@ class _Chunk:
 
     def __init__(self) -> None:
         self.rows = 0
+        self.observations = 0
         self.records: list[CustomerRecord] = []
         self.problems: list[Problem] = []
         self.bad_rows: set[int] = set()
@@ -325,6 +331,8 @@ class _Chunk:
             self.bad_rows.add(item.number)
         else:
             self.records.append(record)
+            self.observations += (len(record.tags) + len(record.texts) + len(record.offers)
+                                  + len(record.labels))
 
 
 def _add_stats(counts: dict[str, dict[str, int]], stats: BatchStats) -> None:

@@ -61,6 +61,18 @@ def _reset(store: GraphStore) -> None:
     load_ontology(store, tiny_ontology())
 
 
+def test_wide_rows_close_batches_early(onto_store: GraphStore, tmp_path: Path) -> None:
+    """A batch closes at max_batch_observations, before batch_size rows; nothing is lost."""
+    counts, _, bins = _reference(onto_store, tmp_path)
+    _reset(onto_store)
+    data, mapping = tmp_path / "series.csv", tmp_path / "m.yaml"
+    [report] = ingest(onto_store, data, tmp_path / "small", mapping=mapping, batch_size=1_000,
+                      max_batch_observations=10)
+    assert report.rows_read == 120 and report.batches >= 11  # one batch of 1,000 rows otherwise
+    assert all_counts(onto_store) == counts
+    assert edges(onto_store, "HAS_TAG") == bins
+
+
 def test_injected_failure_then_resume(onto_store: GraphStore, tmp_path: Path) -> None:
     counts, quarantine, bins = _reference(onto_store, tmp_path)
     _reset(onto_store)
