@@ -25,7 +25,7 @@ from needgraph.errors import (
 from needgraph.graph.base import GraphStore
 from needgraph.graph.sqlite import SqliteStore
 from needgraph.reasoning.artifacts import latest_model, read_info
-from tests.reasoning.test_runtime import fill_store
+from tests.reasoning.conftest import fill_store
 
 TRAIN = ["train", "--bags", "2", "--epochs", "25", "--hidden", "16", "--threads", "1", "--json"]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from needgraph.graph.base import GraphStore
 from needgraph.graph.records import Node, NodeRef, Properties, Relationship
 from needgraph.graph.sqlite import SqliteStore
 from needgraph.ontology.graph_schema import GRAPH_SCHEMA
@@ -109,3 +110,16 @@ def synthetic_store(tmp_path: Path) -> Iterator[SqliteStore]:
     store = build_store(tmp_path / "graph.db")
     yield store
     store.close()
+
+
+def fill_store(target: GraphStore, tmp_path: Path, **kwargs: object) -> GraphStore:
+    """Copy the synthetic graph of :func:`build_store` into ``target`` (any backend)."""
+    source = build_store(tmp_path / "source.db", **kwargs)  # type: ignore[arg-type]
+    for label in GRAPH_SCHEMA.labels:
+        for batch in source.iter_nodes(label):
+            target.upsert_nodes(batch)
+    for rel_type in GRAPH_SCHEMA.relationships:
+        for rels in source.iter_relationships(rel_type):
+            target.upsert_relationships(rels)
+    source.close()
+    return target

@@ -20,7 +20,7 @@ from needgraph.ontology.graph_schema import GRAPH_SCHEMA  # noqa: E402
 from needgraph.reasoning import export as export_mod  # noqa: E402
 from needgraph.reasoning.export import ExportOptions, export_graph  # noqa: E402
 from needgraph.reasoning.export_cache import ExportCache  # noqa: E402
-from tests.reasoning.conftest import build_store  # noqa: E402
+from tests.reasoning.conftest import build_store, fill_store  # noqa: E402
 
 C0 = NodeRef("Customer", "C0000")
 PLUS = NodeRef("TagBin", "tag.plan=plus")
@@ -29,15 +29,7 @@ PLUS = NodeRef("TagBin", "tag.plan=plus")
 @pytest.fixture
 def graph(store: GraphStore, tmp_path: Path) -> GraphStore:
     """The synthetic reasoning graph (60 customers, text, offers, labels) in each backend."""
-    source = build_store(tmp_path / "source.db", n=60, unlabelled=10)
-    for label in GRAPH_SCHEMA.labels:
-        for nodes in source.iter_nodes(label):
-            store.upsert_nodes(nodes)
-    for rel_type in GRAPH_SCHEMA.relationships:
-        for rels in source.iter_relationships(rel_type):
-            store.upsert_relationships(rels)
-    source.close()
-    return store
+    return fill_store(store, tmp_path, n=60, unlabelled=10)
 
 
 @pytest.fixture

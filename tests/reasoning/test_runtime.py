@@ -3,8 +3,6 @@ customers exactly as the full-graph model does, and refuses unknown customers, d
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -17,31 +15,17 @@ from needgraph.errors import (  # noqa: E402
     ModelNotFoundError,
     UnknownDomainError,
 )
-from needgraph.graph.base import GraphStore  # noqa: E402
-from needgraph.ontology.graph_schema import GRAPH_SCHEMA  # noqa: E402
 from needgraph.reasoning.artifacts import save_versioned  # noqa: E402
 from needgraph.reasoning.model import ModelConfig  # noqa: E402
 from needgraph.reasoning.runtime import Reasoner, train_from_store  # noqa: E402
 from needgraph.reasoning.train import TrainConfig  # noqa: E402
-from tests.reasoning.conftest import build_store  # noqa: E402
+from tests.reasoning.conftest import fill_store  # noqa: E402
 from tests.reasoning.test_artifacts import set_ontology_version  # noqa: E402
 
 SMALL = ModelConfig(hidden=16)
 FAST = TrainConfig(lr=0.02, max_epochs=40, patience=10, bags=2, threads=1)
 LABELLED, UNLABELLED = "C0000", "C0239"  # build_store: the last 40 customers have no label
 
-
-def fill_store(target: GraphStore, tmp_path: Path, **kwargs: object) -> GraphStore:
-    """Copy the synthetic graph of ``build_store`` into ``target`` (any backend)."""
-    source = build_store(tmp_path / "source.db", **kwargs)  # type: ignore[arg-type]
-    for label in GRAPH_SCHEMA.labels:
-        for batch in source.iter_nodes(label):
-            target.upsert_nodes(batch)
-    for rel_type in GRAPH_SCHEMA.relationships:
-        for rels in source.iter_relationships(rel_type):
-            target.upsert_relationships(rels)
-    source.close()
-    return target
 
 
 @pytest.fixture
