@@ -242,20 +242,17 @@ class ConceptIndex:
             return {}
         return {r.end.key: dict(r.props) for r in sub.relationships if r.end.label == "Cause"}
 
-    def tag_value(self, customer: str, bin_key: str) -> str:
-        """Raw HAS_TAG value of the customer for a bin (``""`` when unknown)."""
+    def tag_values(self, customer: str) -> dict[str, str]:
+        """Raw ``HAS_TAG`` values of the customer, by bin key (empty without a store).
+
+        One neighbourhood read; an explanation asks once for all its tag evidence.
+        """
         if self.store is None:
-            return ""
-        try:
-            sub = self.store.neighbourhood(
-                NodeRef("Customer", customer), 1, rel_types=["HAS_TAG"], direction="out"
-            )
-        except Exception:
-            return ""
-        for r in sub.relationships:
-            if r.end.key == bin_key:
-                return str(r.props.get("value", ""))
-        return ""
+            return {}
+        sub = self.store.neighbourhood(
+            NodeRef("Customer", customer), 1, rel_types=["HAS_TAG"], direction="out"
+        )
+        return {r.end.key: str(r.props.get("value", "")) for r in sub.relationships}
 
 
 def _label_of(concept_id: str) -> str:

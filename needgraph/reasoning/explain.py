@@ -178,7 +178,10 @@ def explain(
     cs = cause_scores(ctx, c, domain, min_weight=min_weight, min_confidence=min_confidence)
     ranked = cs.ranked
     total = sum(max(a, 0.0) for a in cs.attribution) or 1.0
-    paths = [_build_path(ctx, customer, domain, cz, w, total, cs, lang) for cz, w in ranked[:k]]
+    shown = ranked[:k]
+    has_tags = any(cs.items[i].kind == "tag" for cz, _ in shown for i, _, _ in cs.paths[cz])
+    values = ctx.concepts.tag_values(customer) if has_tags else {}
+    paths = [_build_path(ctx, customer, domain, cz, w, total, cs, lang, values) for cz, w in shown]
     labels = ctx.concepts.labels([domain, *[cz for cz, _ in ranked[:k]]])
     head: Sentence = summary_sentence(
         labels, lang, customer, domain, cs.p, [cz for cz, _ in ranked[:k]]
@@ -209,6 +212,7 @@ def _build_path(
     total: float,
     cs: CauseScores,
     lang: str,
+    tag_values: dict[str, str],
 ) -> Path:
     concepts = ctx.concepts
     needs = concepts.needs_of(cause)
@@ -220,7 +224,7 @@ def _build_path(
         it = cs.items[i]
         if it.kind == "tag":
             tag, _, _b = it.key.partition("=")
-            value = concepts.tag_value(customer, it.key)
+            value = tag_values.get(it.key, "")
             evidence.append(
                 {
                     "kind": "tag",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
 
-from tests.api.conftest import REASONING_CUSTOMERS, Trained, problem
+from tests.api.conftest import REASONING_CUSTOMERS, REASONING_UNLABELLED, Trained, problem
+from tests.api.reasoning_data import reasoning_csv
 
 HOME, BILL = "domain.home_net", "domain.billing"
 STRATEGIES = {"strategy.speed_trial", "strategy.mesh_extender"}
@@ -93,6 +96,11 @@ def test_explain_in_both_languages(model_api: Trained) -> None:
     assert all(0.0 <= v <= 1.0 for v in confidence.values())
     for path in body["paths"]:  # a path carries its cause's confidence
         assert path["confidence"] == pytest.approx(confidence[path["cause"]])
+    latency = {r["customer_id"]: r["Latency"] for r in csv.DictReader(io.StringIO(
+        reasoning_csv(REASONING_CUSTOMERS, REASONING_UNLABELLED).decode("utf-8")))}
+    tags = [e for p in body["paths"] for e in p["evidence"] if e["kind"] == "tag"]
+    assert tags and all(  # tag evidence quotes the customer's own stored value
+        float(e["value"]) == pytest.approx(float(latency[customer])) for e in tags)
     zh = api.get(url, params={"domain": HOME, "lang": "zh"}).json()
     assert zh["lang"] == "zh" and CJK.search(zh["sentence"])
     assert zh["p_dissatisfied"] == pytest.approx(body["p_dissatisfied"])
