@@ -240,6 +240,30 @@ class GraphStore(WriteTokens, ABC):
         self.schema.check_label(label)
         return self._get_nodes(label, list(dict.fromkeys(keys)))
 
+    def get_relationships(
+        self, start: NodeRef, rel_type: str, end_label: str, end_keys: Sequence[str]
+    ) -> dict[str, Relationship]:
+        """Return ``start``'s ``rel_type`` relationships to the ``end_label`` nodes ``end_keys``.
+
+        A point read (one indexed lookup per end node), for callers that know which
+        relationships they want: an explanation quoting a customer's values of 3 tag bins out
+        of the customer's ~170 ``HAS_TAG`` relationships.
+
+        Args:
+            start: The node the relationships leave.
+            rel_type: Relationship type.
+            end_label: Label of the nodes they reach.
+            end_keys: Keys of the wanted end nodes; missing ones are left out.
+
+        Returns:
+            The existing relationships, by end node key.
+        """
+        self._check_ref(start)
+        self.schema.check_type(rel_type)
+        self.schema.check_label(end_label)
+        keys = list(dict.fromkeys(end_keys))
+        return self._get_relationships(start, rel_type, end_label, keys) if keys else {}
+
     def neighbourhood(
         self,
         centre: NodeRef,
@@ -412,6 +436,11 @@ class GraphStore(WriteTokens, ABC):
 
     @abstractmethod
     def _get_nodes(self, label: str, keys: list[str]) -> dict[str, Node]: ...
+
+    @abstractmethod
+    def _get_relationships(
+        self, start: NodeRef, rel_type: str, end_label: str, end_keys: list[str]
+    ) -> dict[str, Relationship]: ...
 
     @abstractmethod
     def _expand(

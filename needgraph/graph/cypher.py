@@ -85,6 +85,16 @@ def get_nodes(label: str) -> str:
     )
 
 
+@lru_cache(maxsize=256)
+def get_relationships(start_label: str, rel_type: str, end_label: str) -> str:
+    """``$key``, ``$keys``; returns end key and properties of the relationships that exist."""
+    return (
+        f"MATCH (s:{ident(start_label)} {{key: $key}}) UNWIND $keys AS k "
+        f"MATCH (s)-[r:{ident(rel_type)}]->(e:{ident(end_label)} {{key: k}}) "
+        f"RETURN e.key AS key, properties(r) AS props"
+    )
+
+
 @lru_cache(maxsize=1024)
 def relink(label_a: str, label_b: str, rel_type: str, outgoing: bool) -> str:
     """Move ``rel_type`` relationships of ``(a {key:$source})`` onto ``(b {key:$target})``.

@@ -184,6 +184,18 @@ class Neo4jStore(GraphStore):
         rows = self._read(cypher.get_nodes(label), keys=keys)
         return {row["key"]: Node(label, row["key"], _props(row["props"])) for row in rows}
 
+    def _get_relationships(
+        self, start: NodeRef, rel_type: str, end_label: str, end_keys: list[str]
+    ) -> dict[str, Relationship]:
+        query = cypher.get_relationships(start.label, rel_type, end_label)
+        rows = self._read(query, key=start.key, keys=end_keys)
+        return {
+            row["key"]: Relationship(
+                rel_type, start, NodeRef(end_label, row["key"]), _props(row["props"])
+            )
+            for row in rows
+        }
+
     def _label_of(self, labels: list[str]) -> str:
         for label in labels:
             if label in self.schema.labels:

@@ -234,6 +234,30 @@ class SqliteStore(GraphStore):
                     found[key] = Node(label, key, json.loads(props))
         return found
 
+    def _get_relationships(
+        self, start: NodeRef, rel_type: str, end_label: str, end_keys: list[str]
+    ) -> dict[str, Relationship]:
+        found: dict[str, Relationship] = {}
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id FROM nodes WHERE label = ? AND key = ?", (start.label, start.key)
+            ).fetchone()
+            if row is None:
+                return found
+            src = int(row[0])
+            for chunk in _chunks(end_keys):
+                marks = ",".join("?" * len(chunk))
+                cursor = self._db.execute(
+                    "SELECT n.key, r.props FROM nodes n JOIN rels r "
+                    "ON r.type = ? AND r.src = ? AND r.dst = n.id "
+                    f"WHERE n.label = ? AND n.key IN ({marks})",
+                    [rel_type, src, end_label, *chunk],
+                )
+                for key, props in cursor:
+                    end = NodeRef(end_label, key)
+                    found[key] = Relationship(rel_type, start, end, json.loads(props))
+        return found
+
     def _expand(
         self,
         frontier: list[NodeRef],

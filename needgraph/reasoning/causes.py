@@ -242,17 +242,18 @@ class ConceptIndex:
             return {}
         return {r.end.key: dict(r.props) for r in sub.relationships if r.end.label == "Cause"}
 
-    def tag_values(self, customer: str) -> dict[str, str]:
-        """Raw ``HAS_TAG`` values of the customer, by bin key (empty without a store).
+    def tag_values(self, customer: str, bins: Sequence[str]) -> dict[str, str]:
+        """Raw ``HAS_TAG`` values of the customer for the tag bins ``bins``, by bin key.
 
-        One neighbourhood read; an explanation asks once for all its tag evidence.
+        One point read of just those relationships (empty without a store); an explanation asks
+        once for all its tag evidence.
         """
-        if self.store is None:
+        if self.store is None or not bins:
             return {}
-        sub = self.store.neighbourhood(
-            NodeRef("Customer", customer), 1, rel_types=["HAS_TAG"], direction="out"
+        found = self.store.get_relationships(
+            NodeRef("Customer", customer), "HAS_TAG", "TagBin", bins
         )
-        return {r.end.key: str(r.props.get("value", "")) for r in sub.relationships}
+        return {key: str(rel.props.get("value", "")) for key, rel in found.items()}
 
 
 def _label_of(concept_id: str) -> str:

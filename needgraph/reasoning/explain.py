@@ -179,8 +179,9 @@ def explain(
     ranked = cs.ranked
     total = sum(max(a, 0.0) for a in cs.attribution) or 1.0
     shown = ranked[:k]
-    has_tags = any(cs.items[i].kind == "tag" for cz, _ in shown for i, _, _ in cs.paths[cz])
-    values = ctx.concepts.tag_values(customer) if has_tags else {}
+    bins = [cs.items[i].key for cz, _ in shown for i, _, _ in cs.paths[cz]
+            if cs.items[i].kind == "tag"]
+    values = ctx.concepts.tag_values(customer, bins)
     paths = [_build_path(ctx, customer, domain, cz, w, total, cs, lang, values) for cz, w in shown]
     labels = ctx.concepts.labels([domain, *[cz for cz, _ in ranked[:k]]])
     head: Sentence = summary_sentence(

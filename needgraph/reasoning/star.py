@@ -299,6 +299,13 @@ class StarScorer:
 
         v = x.shape[0]
         outputs: list[HeadOutput] = []
+        srcs = {et: self.edges_of(c, et) for et in self.in_types}
+        weights = {  # [v, k]
+            et: w.unsqueeze(0) * (masks[et] if masks is not None else torch.ones(v, 1))
+            for et, (_, w) in srcs.items()
+        }
+        # the star's adjacency per normalisation: the same for every member and layer
+        adjacency: dict[bool, tuple[dict[EdgeType, Tensor], dict[EdgeType, Tensor]]] = {}
         for member, layers in zip(self.model.members, self.states, strict=True):
             n = {t: (v if t == "customer" else 0) for t in member.node_types}
             star = GraphInputs({"customer": x}, {}, {}, n)
@@ -306,16 +313,17 @@ class StarScorer:
                 star.labels = self.labels[c].unsqueeze(0).expand(v, -1)
             h0c = member.encode(star)["customer"]
             norm = _normalise(member)
-            srcs = {et: self.edges_of(c, et) for et in self.in_types}
-            weights = {  # [v, k]
-                et: w.unsqueeze(0) * (masks[et] if masks is not None else torch.ones(v, 1))
-                for et, (_, w) in srcs.items()
-            }
+            if norm not in adjacency:
+                sizes = {et: int(src.numel()) for et, (src, _) in srcs.items()}
+                sparse = {et: self._sparse(weights[et], sizes[et], v, norm) for et in srcs}
+                # an empty adjacency still matters: convolutions add their bias
+                conv_edges = sparse if self.sparse else {
+                    et: self._adjacency(weights[et], sizes[et], v, norm) for et in srcs
+                }
+                adjacency[norm] = (sparse, conv_edges)
+            star.customer_adj, edges = adjacency[norm]
             # wide part (newer models): the customer's own input plus its neighbours' inputs
             h0_sub = {"customer": h0c} | {et[0]: layers[0][et[0]][srcs[et][0]] for et in srcs}
-            star.customer_adj = {
-                et: self._sparse(weights[et], int(srcs[et][0].numel()), v, norm) for et in srcs
-            }
             wide = member.wide(h0_sub, star) if hasattr(member, "wide") else h0c
             if member.config.arch == "mlp":
                 if not hasattr(member, "wide"):
@@ -326,11 +334,8 @@ class StarScorer:
                 cur = h0c
                 for lay in range(len(member.convs)):
                     h_sub: dict[str, Tensor] = {"customer": cur}
-                    edges: dict[EdgeType, Tensor] = {}
                     for et, (src, _) in srcs.items():
                         h_sub[et[0]] = layers[lay][et[0]][src]
-                        # an empty adjacency still matters: convolutions add their bias
-                        edges[et] = self._adjacency(weights[et], int(src.numel()), v, norm)
                     cur = _layer(member, lay, h_sub, edges, only="customer")["customer"]
                 raw = member.head(torch.cat([cur, wide], dim=-1))
             outputs.append(split_head(raw, member.n_domains))

@@ -135,6 +135,25 @@ def test_delete_removes_node_and_its_relationships(small_graph: GraphStore):
     assert small_graph.delete_node(NodeRef("TagBin", "tag.evening_latency=high")) is False
 
 
+def test_get_relationships_reads_only_the_named_ends(small_graph: GraphStore):
+    high = "tag.evening_latency=high"
+    small_graph.upsert_nodes([Node("TagBin", "tag.evening_latency=low")])
+    small_graph.upsert_relationships(
+        [rel("HAS_TAG", ("Customer", "c1"), ("TagBin", "tag.evening_latency=low"), value=9.0)]
+    )
+    c1 = NodeRef("Customer", "c1")
+    found = small_graph.get_relationships(c1, "HAS_TAG", "TagBin", [high, "no-such-bin"])
+    assert list(found) == [high]
+    assert found[high] == Relationship("HAS_TAG", c1, NodeRef("TagBin", high), {"value": 180.0})
+    other = small_graph.get_relationships(NodeRef("Customer", "c2"), "HAS_TAG", "TagBin", [high])
+    assert other[high].props == {"value": 160.0}
+    assert small_graph.get_relationships(c1, "HAS_TAG", "TagBin", []) == {}
+    missing = NodeRef("Customer", "nobody")
+    assert small_graph.get_relationships(missing, "HAS_TAG", "TagBin", [high]) == {}
+    with pytest.raises(UnknownRelationshipTypeError, match="HAS_TAGS"):
+        small_graph.get_relationships(c1, "HAS_TAGS", "TagBin", [high])
+
+
 def test_neighbourhood_hops_and_filters(small_graph: GraphStore):
     c1 = NodeRef("Customer", "c1")
     one = small_graph.neighbourhood(c1, hops=1)
