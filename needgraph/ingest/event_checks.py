@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import json
 import threading
+import weakref
 from datetime import UTC, datetime
 
 from needgraph.errors import EventValidationError
@@ -24,7 +25,9 @@ DATASET = "events"  #: ``Customer.source`` of customers first seen in an event o
 MAX_TEXT = 10_000  #: characters of event text accepted
 _CONCEPTS_HINT = ("list them with GET /v1/concepts?kind={kind} or "
                   "`needgraph ontology export -f yaml`")
-_ONTOLOGIES: dict[tuple[int, str], Ontology] = {}
+_ONTOLOGIES: dict[tuple[int, str], tuple[weakref.ref[GraphStore], Ontology]] = {}
+"""Ontology per open store object and version; the weak reference tells a recycled ``id`` (a new
+store at a freed one's address, with the same version string) from the store it was read from."""
 _PIPELINES: dict[str, TextPipeline] = {}
 _LOCK = threading.Lock()
 
@@ -36,13 +39,14 @@ def store_ontology(store: GraphStore) -> tuple[Ontology, str]:
 
     version = store.get_meta(VERSION_KEY) or ""
     key = (id(store), version)
-    found = _ONTOLOGIES.get(key)
-    if found is None:
-        found = require_ontology(store)
-        with _LOCK:
-            if len(_ONTOLOGIES) > 8:
-                _ONTOLOGIES.clear()
-            _ONTOLOGIES[key] = found
+    cached = _ONTOLOGIES.get(key)
+    if cached is not None and cached[0]() is store:
+        return cached[1], version
+    found = require_ontology(store)
+    with _LOCK:
+        if len(_ONTOLOGIES) > 8:
+            _ONTOLOGIES.clear()
+        _ONTOLOGIES[key] = (weakref.ref(store), found)
     return found, version
 
 

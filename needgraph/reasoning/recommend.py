@@ -18,6 +18,7 @@ cache (the events module calls it after recording an outcome, so rates change at
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -118,7 +119,9 @@ class _Tally:
             self.after_n += 1
 
 
-_OFFERS: dict[int, _Offers] = {}
+_OFFERS: dict[int, tuple[weakref.ref[Any], _Offers]] = {}
+"""Offers per open store object, by ``id``; the weak reference tells a recycled ``id`` (a new
+store object at a freed one's address) from the store the offers were read from."""
 
 
 def invalidate_offers(store: GraphStore | None = None) -> None:
@@ -138,8 +141,8 @@ def invalidate_offers(store: GraphStore | None = None) -> None:
 def _offers(store: GraphStore) -> _Offers:
     """Offers and outcomes per strategy (read once per store; see :func:`invalidate_offers`)."""
     cached = _OFFERS.get(id(store))
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0]() is store:
+        return cached[1]
     strategy_of: dict[str, str] = {}
     for batch in store.iter_relationships("OF_STRATEGY"):
         for rel in batch:
@@ -167,7 +170,7 @@ def _offers(store: GraphStore) -> _Offers:
         result.global_rate[sid] = (sum(a for _, a, _ in rows) + 1.0) / (len(rows) + 4.0)
         for row in rows:
             result.own.setdefault((sid, row[0]), []).append(row)
-    _OFFERS[id(store)] = result
+    _OFFERS[id(store)] = (weakref.ref(store), result)
     return result
 
 

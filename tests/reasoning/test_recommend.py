@@ -144,3 +144,24 @@ def test_new_outcomes_change_acceptance_rates_at_once(trained) -> None:
     assert after.similar_offers > before.similar_offers  # the new declines count as similar
     assert after.acceptance_rate < before.acceptance_rate - 0.1
     assert after.expected_change < before.expected_change
+
+
+def test_offers_of_a_freed_store_are_not_served_to_a_new_one_at_its_address(trained) -> None:
+    """A store object created at a freed one's address (same ``id``) reads its own offers."""
+    import weakref
+
+    from needgraph.reasoning import recommend as module
+
+    store = trained[0]
+    invalidate_offers(store)
+    real = module._offers(store)
+
+    class Gone:
+        pass
+
+    ghost = Gone()
+    stale = module._Offers({"strategy.ghost": [("nobody", True, None)]})
+    module._OFFERS[id(store)] = (weakref.ref(ghost), stale)  # as if left by a freed store
+    del ghost
+    assert module._offers(store).by_strategy == real.by_strategy
+    assert "strategy.ghost" not in module._offers(store).by_strategy
