@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import random
+import resource
 import secrets
 import shlex
 import socket
@@ -124,15 +125,41 @@ class Server:
         self.out.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its live descendants (server workers)."""
+    import psutil  # locust's own dependency
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def run_locust(base: str, op: str, users: int, seconds: int, env: dict[str, str],
-               folder: Path) -> dict[str, Any]:
-    """Run one locust load in a separate process; return its aggregate for ``op``."""
+               folder: Path, server_pid: int) -> dict[str, Any]:
+    """Run one locust load in a separate process; return its aggregate for ``op``.
+
+    Besides latency, reports CPU milliseconds per answer spent by the server (all workers) and
+    by locust itself: both share the machine's cores, so the load generator's share is the
+    server's loss.
+    """
     prefix = folder / f"{op}-u{users}"
     cmd = [sys.executable, "-m", "locust", "-f", str(REPO / "bench" / "locustfile.py"),
            "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", base,
            "--csv", str(prefix), "--only-summary", "--stop-timeout", "30", "--loglevel", "WARNING"]
+    server_before = cpu_seconds(server_pid)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(cmd, env={**env, "BENCH_OP": op}, capture_output=True, text=True,
                           timeout=seconds + 300)
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = cpu_seconds(server_pid) - server_before
+    locust_cpu = (children_after.ru_utime + children_after.ru_stime
+                  - children_before.ru_utime - children_before.ru_stime)
     stats = Path(f"{prefix}_stats.csv")
     if not stats.is_file():
         raise SystemExit(f"locust wrote no stats ({done.returncode}): {done.stderr[-2000:]}")
@@ -141,7 +168,8 @@ def run_locust(base: str, op: str, users: int, seconds: int, env: dict[str, str]
     if row is None:  # not one answer inside the run (all slower than it): say so, go on
         return {"op": op, "users": users, "seconds": seconds, "requests": 0, "failures": 0,
                 "p50_ms": float("nan"), "p95_ms": float("nan"), "p99_ms": float("nan"),
-                "mean_ms": float("nan"), "rps": 0.0}
+                "mean_ms": float("nan"), "rps": 0.0, "server_cpu_ms": float("nan"),
+                "locust_cpu_ms": float("nan")}
     return {
         "op": op,
         "users": users,
@@ -153,6 +181,8 @@ def run_locust(base: str, op: str, users: int, seconds: int, env: dict[str, str]
         "p99_ms": float(row["99%"]),
         "mean_ms": round(float(row["Average Response Time"]), 1),
         "rps": round(float(row["Requests/s"]), 1),
+        "server_cpu_ms": round(1000 * server_cpu / max(1, int(row["Request Count"])), 2),
+        "locust_cpu_ms": round(1000 * locust_cpu / max(1, int(row["Request Count"])), 2),
     }
 
 
@@ -206,8 +236,8 @@ def markdown(result: dict[str, Any]) -> str:
     """The results as a RESULTS.md section body (table rows per run)."""
     lines = [
         "| store | op | clients | requests | failures | p50 ms | p95 ms | p99 ms | req/s "
-        "| target p95 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| server CPU ms/answer | locust CPU ms/answer | target p95 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in result["runs"]:
         target = TARGETS_MS.get(run["op"])
@@ -216,7 +246,8 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(
             f"| {result['label']} | {run['op']} | {run['users']} | {run['requests']} | "
             f"{run['failures']} | {run['p50_ms']:.0f} | {run['p95_ms']:.0f} | "
-            f"{run['p99_ms']:.0f} | {run['rps']} | {verdict} |")
+            f"{run['p99_ms']:.0f} | {run['rps']} | {run.get('server_cpu_ms', '')} | "
+            f"{run.get('locust_cpu_ms', '')} | {verdict} |")
     return "\n".join(lines)
 
 
@@ -273,7 +304,8 @@ def main() -> None:
         for op in ops:
             for users in ([1] if args.single else []) + [args.users]:
                 seconds = args.duration if users == args.users else max(15, args.duration // 2)
-                run = run_locust(server.base, op, users, seconds, load_env, work)
+                run = run_locust(server.base, op, users, seconds, load_env, work,
+                                 server.proc.pid)
                 print(json.dumps(run), flush=True)
                 runs.append(run)
     finally:

@@ -18,19 +18,25 @@ def serve(
 
     Every worker process loads the model and exports the store into its own memory; events and
     outcomes recorded by one worker reach the others' answers through the store's change log.
-    Connections run with ``TCP_NODELAY`` (:mod:`needgraph.api.transport`).
+    Connections run with ``TCP_NODELAY`` (:mod:`needgraph.api.transport`); with several
+    workers each accepts on its own ``SO_REUSEPORT`` socket, so the kernel spreads connections
+    over them (:mod:`needgraph.api.workers`).
     """
     import uvicorn
 
     from needgraph.api.transport import PROTOCOL
+    from needgraph.api.workers import reuse_port_supported, run_workers
 
-    uvicorn.run(
-        "needgraph.api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        http=PROTOCOL,
-        timeout_graceful_shutdown=10,
-        log_config=None,
-    )
+    options = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "http": PROTOCOL,
+        "timeout_graceful_shutdown": 10,
+        "log_config": None,
+    }
+    if workers > 1 and reuse_port_supported():
+        run_workers(uvicorn.Config("needgraph.api.app:create_app", **options))  # type: ignore[arg-type]
+    else:
+        uvicorn.run("needgraph.api.app:create_app", **options)  # type: ignore[arg-type]
