@@ -147,3 +147,29 @@ def test_outcomes_reach_the_other_workers_acceptance_rates(
     expected = next(a["acceptance_rate"] for a in direct if a["strategy"] == strategy)
     assert expected > next(iter(before))
     assert rates() == {expected}
+
+
+def test_connections_opened_together_are_spread_over_the_workers(
+    two_workers: tuple[Api, str],
+) -> None:
+    """16 clients connecting at once (an engine's pool) reach both workers, not only the first.
+
+    Each worker listens on its own ``SO_REUSEPORT`` socket and the kernel hashes connections over
+    them (all 16 on one of two workers: probability 2^-15). With one shared socket, the worker
+    that woke first accepted every waiting connection, and a load test once saw all 16 on one.
+    """
+    _api, base = two_workers
+    clients = [httpx.Client(base_url=base, timeout=60) for _ in range(16)]
+    try:
+        def writer_of(client: httpx.Client) -> str:
+            first = WRITER.findall(client.get("/metrics").text)
+            again = WRITER.findall(client.get("/metrics").text)  # same kept-alive connection
+            assert first == again and len(first) == 1
+            return first[0]
+
+        with ThreadPoolExecutor(16) as pool:
+            writers = list(pool.map(writer_of, clients))
+    finally:
+        for client in clients:
+            client.close()
+    assert len(set(writers)) == 2, writers
