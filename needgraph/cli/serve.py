@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -27,7 +27,7 @@ def serve(
     from needgraph.api.transport import PROTOCOL
     from needgraph.api.workers import reuse_port_supported, run_workers
 
-    options = {
+    options: dict[str, Any] = {
         "factory": True,
         "host": host,
         "port": port,
@@ -37,6 +37,6 @@ def serve(
         "log_config": None,
     }
     if workers > 1 and reuse_port_supported():
-        run_workers(uvicorn.Config("needgraph.api.app:create_app", **options))  # type: ignore[arg-type]
+        run_workers(uvicorn.Config("needgraph.api.app:create_app", **options))
     else:
-        uvicorn.run("needgraph.api.app:create_app", **options)  # type: ignore[arg-type]
+        uvicorn.run("needgraph.api.app:create_app", **options)

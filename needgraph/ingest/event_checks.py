@@ -25,9 +25,9 @@ DATASET = "events"  #: ``Customer.source`` of customers first seen in an event o
 MAX_TEXT = 10_000  #: characters of event text accepted
 _CONCEPTS_HINT = ("list them with GET /v1/concepts?kind={kind} or "
                   "`needgraph ontology export -f yaml`")
-_ONTOLOGIES: dict[tuple[int, str], tuple[weakref.ref[GraphStore], Ontology]] = {}
-"""Ontology per open store object and version; the weak reference tells a recycled ``id`` (a new
-store at a freed one's address, with the same version string) from the store it was read from."""
+_ONTOLOGIES: weakref.WeakKeyDictionary[GraphStore, tuple[str, Ontology]] = (
+    weakref.WeakKeyDictionary())
+"""Ontology version and ontology per open store object; an entry goes with its store."""
 _PIPELINES: dict[str, TextPipeline] = {}
 _LOCK = threading.Lock()
 
@@ -38,15 +38,12 @@ def store_ontology(store: GraphStore) -> tuple[Ontology, str]:
     from needgraph.ontology.versioning import VERSION_KEY
 
     version = store.get_meta(VERSION_KEY) or ""
-    key = (id(store), version)
-    cached = _ONTOLOGIES.get(key)
-    if cached is not None and cached[0]() is store:
+    cached = _ONTOLOGIES.get(store)
+    if cached is not None and cached[0] == version:
         return cached[1], version
     found = require_ontology(store)
     with _LOCK:
-        if len(_ONTOLOGIES) > 8:
-            _ONTOLOGIES.clear()
-        _ONTOLOGIES[key] = (weakref.ref(store), found)
+        _ONTOLOGIES[store] = (version, found)
     return found, version
 
 

@@ -197,10 +197,4 @@ def _drop_offer_caches(store: GraphStore) -> None:
     module = sys.modules.get("needgraph.reasoning.recommend")
     if module is None:
         return
-    invalidate = getattr(module, "invalidate_offers", None)
-    if callable(invalidate):
-        invalidate(store)
-        return
-    cache = getattr(module, "_OFFERS", None)
-    if isinstance(cache, dict):
-        cache.pop(id(store), None)
+    module.invalidate_offers(store)

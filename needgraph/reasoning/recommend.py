@@ -119,9 +119,9 @@ class _Tally:
             self.after_n += 1
 
 
-_OFFERS: dict[int, tuple[weakref.ref[Any], _Offers]] = {}
-"""Offers per open store object, by ``id``; the weak reference tells a recycled ``id`` (a new
-store object at a freed one's address) from the store the offers were read from."""
+_OFFERS: weakref.WeakKeyDictionary[GraphStore, _Offers] = weakref.WeakKeyDictionary()
+"""Offers per open store object; an entry goes with its store (never served to a new store that
+happens to reuse a freed one's ``id``)."""
 
 
 def invalidate_offers(store: GraphStore | None = None) -> None:
@@ -135,14 +135,14 @@ def invalidate_offers(store: GraphStore | None = None) -> None:
     if store is None:
         _OFFERS.clear()
     else:
-        _OFFERS.pop(id(store), None)
+        _OFFERS.pop(store, None)
 
 
 def _offers(store: GraphStore) -> _Offers:
     """Offers and outcomes per strategy (read once per store; see :func:`invalidate_offers`)."""
-    cached = _OFFERS.get(id(store))
-    if cached is not None and cached[0]() is store:
-        return cached[1]
+    cached = _OFFERS.get(store)
+    if cached is not None:
+        return cached
     strategy_of: dict[str, str] = {}
     for batch in store.iter_relationships("OF_STRATEGY"):
         for rel in batch:
@@ -170,7 +170,7 @@ def _offers(store: GraphStore) -> _Offers:
         result.global_rate[sid] = (sum(a for _, a, _ in rows) + 1.0) / (len(rows) + 4.0)
         for row in rows:
             result.own.setdefault((sid, row[0]), []).append(row)
-    _OFFERS[id(store)] = (weakref.ref(store), result)
+    _OFFERS[store] = result
     return result
 
 

@@ -146,22 +146,36 @@ def test_new_outcomes_change_acceptance_rates_at_once(trained) -> None:
     assert after.expected_change < before.expected_change
 
 
-def test_offers_of_a_freed_store_are_not_served_to_a_new_one_at_its_address(trained) -> None:
-    """A store object created at a freed one's address (same ``id``) reads its own offers."""
+
+def test_cached_offers_go_with_their_store(tmp_path: Path) -> None:
+    """Offers are cached per store object and dropped with it: a new store object (which may
+    reuse a freed one's ``id``) always reads its own offers."""
+    import gc
     import weakref
 
+    from needgraph.graph.sqlite import SqliteStore
+    from needgraph.ontology.graph_schema import GRAPH_SCHEMA
     from needgraph.reasoning import recommend as module
 
-    store = trained[0]
-    invalidate_offers(store)
-    real = module._offers(store)
+    def open_with_offer(outcome: str) -> SqliteStore:
+        store = SqliteStore(str(tmp_path / f"{outcome}.db"), schema=GRAPH_SCHEMA)
+        offer = NodeRef("Offer", "o1")
+        store.upsert_nodes([Node("Customer", "c1"), Node("Strategy", "strategy.care_call"),
+                            Node("Offer", "o1", {"outcome": outcome})])
+        store.upsert_relationships([
+            Relationship("RECEIVED", NodeRef("Customer", "c1"), offer, {}),
+            Relationship("OF_STRATEGY", offer, NodeRef("Strategy", "strategy.care_call"), {}),
+        ])
+        return store
 
-    class Gone:
-        pass
-
-    ghost = Gone()
-    stale = module._Offers({"strategy.ghost": [("nobody", True, None)]})
-    module._OFFERS[id(store)] = (weakref.ref(ghost), stale)  # as if left by a freed store
-    del ghost
-    assert module._offers(store).by_strategy == real.by_strategy
-    assert "strategy.ghost" not in module._offers(store).by_strategy
+    first = open_with_offer("accepted")
+    assert module._offers(first).by_strategy["strategy.care_call"] == [("c1", True, None)]
+    assert first in module._OFFERS
+    first.close()
+    gone = weakref.ref(first)
+    del first
+    gc.collect()
+    assert gone() is None  # the cache did not keep the store (nor its entry) alive
+    second = open_with_offer("declined")
+    assert module._offers(second).by_strategy["strategy.care_call"] == [("c1", False, None)]
+    second.close()
