@@ -9,9 +9,10 @@ explainer's item weights the same way). :class:`Context` caches what every expla
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from needgraph.reasoning.causes import (
     MIN_CONFIDENCE,
@@ -33,27 +34,44 @@ if TYPE_CHECKING:
 MIN_WEIGHT = 0.05
 
 
-@dataclass
+@dataclass(eq=False)
 class Context:
-    """Everything reused across explanations of one (model, graph, store)."""
+    """Everything reused across explanations of one (model, graph, store).
+
+    Attributes:
+        scorer: The star scorer (holds the model and the graph).
+        concepts: The ontology paths and link confidences of the graph.
+        store: The store it was built for (held, so the cache's key ids stay unique).
+    """
 
     scorer: StarScorer
     concepts: ConceptIndex
+    store: Any = None
 
 
+#: Recently built contexts (bounded; cleared when full).
 _CACHE: dict[tuple[int, int, int], Context] = {}
+#: Every context some owner still holds (a :class:`~needgraph.reasoning.runtime.Reasoner`):
+#: never evicted while held, so a live reasoner's context (with its event updates and cached
+#: layer states) is never rebuilt behind its back.
+_HELD: weakref.WeakValueDictionary[tuple[int, int, int], Context] = (
+    weakref.WeakValueDictionary())
 
 
 def context(store: GraphStore | None, model: SatisfactionModel, data: HeteroData) -> Context:
-    """The cached :class:`Context` of ``(store, model, data)`` (built on first use)."""
+    """The cached :class:`Context` of ``(store, model, data)`` (built on first use).
+
+    An entry holds its store, model and graph, so their ids cannot be reused while it is cached.
+    """
     key = (id(store), id(model), id(data))
-    ctx = _CACHE.get(key)
+    ctx = _CACHE.get(key) or _HELD.get(key)
     if ctx is None:
         if len(_CACHE) > 8:
             _CACHE.clear()
         scorer = StarScorer(model, data)
-        ctx = Context(scorer, ConceptIndex(data, store, scorer.domains))
-        _CACHE[key] = ctx
+        ctx = Context(scorer, ConceptIndex(data, store, scorer.domains), store)
+        _HELD[key] = ctx
+    _CACHE[key] = ctx
     return ctx
 
 

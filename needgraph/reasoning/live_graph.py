@@ -1,8 +1,8 @@
 """In-place updates of the exported graph and the cached star context for one customer.
 
 Internals of :mod:`needgraph.reasoning.live`: append a customer or utterances, replace the
-customer's edges (both directions, and the star scorer's incoming-edge index) keeping the order of
-edges that stay, and recompute the cached layer states of the customer and its new utterances
+customer's edges (both directions, in place: :mod:`needgraph.reasoning.live_edges`; and the star
+scorer's incoming-edge index) keeping the order of edges that stay, and recompute the cached layer states of the customer and its new utterances
 from their neighbours' cached states, exactly as the full-graph pass does.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from needgraph.errors import ModelMismatchError
+from needgraph.reasoning.live_edges import CustomerEdges, customer_edges
 from needgraph.reasoning.live_star import OUT, Edge, KeyIndex, Star
 
 if TYPE_CHECKING:
@@ -113,18 +114,35 @@ def append_edge(data: HeteroData, et: EdgeType, s: int, d: int, w: float,
             store.edge_attr = torch.cat([store.edge_attr, torch.tensor([attr])])
 
 
+def place_customer_edges(scorer: StarScorer, data: HeteroData) -> None:
+    """Index where every customer's edges sit (a sort of each customer row: ~1 s at 100k).
+
+    Done by a server's warm-up, so that its first event does not pay for it.
+    """
+    for rel, dst_t in OUT.values():
+        fwd, rev = ("customer", rel, dst_t), (dst_t, f"rev_{rel}", "customer")
+        if fwd in data.edge_types or rev in data.edge_types:
+            customer_edges(scorer.placements, data, fwd)
+
+
 def replace_customer_edges(scorer: StarScorer, data: HeteroData, c: int, rel: str,
                             edges: list[Edge]) -> bool:
     """Make the customer's ``rel`` edges equal ``edges``; return whether anything changed.
 
     Edges that stay keep their order (their sum order, hence bit-identical predictions); new
-    ones follow. The graph's edge tensors (both directions) and the scorer's index follow.
+    ones follow. The graph's edge tensors (both directions, updated in place by
+    :class:`~needgraph.reasoning.live_edges.CustomerEdges`: O(the customer's edges)) and the
+    scorer's incoming-edge index follow.
     """
     import torch
 
     dst_t = {r: t for r, t in OUT.values()}[rel]
     fwd, rev = ("customer", rel, dst_t), (dst_t, f"rev_{rel}", "customer")
-    old = _old_edges(scorer, data, c, fwd, rev)
+    if fwd not in data.edge_types and rev not in data.edge_types:
+        return False
+    place = customer_edges(scorer.placements, data, fwd)
+    old = _old_edges(data, place, c)
+    edges = _as_stored(edges)
     if sorted(old, key=_order) == sorted(edges, key=_order):
         return False
     pool = list(edges)
@@ -136,86 +154,58 @@ def replace_customer_edges(scorer: StarScorer, data: HeteroData, c: int, rel: st
     ordered += pool
     dst = torch.tensor([e[0] for e in ordered], dtype=torch.long)
     w = torch.tensor([e[1] for e in ordered], dtype=torch.float32)
-    attrs = [e[2] for e in ordered]
-    same_count = len(ordered) == len(old)  # e.g. a tag's bin replaced: rewrite in place
-    found: Tensor | None = None
-    for et, own in ((fwd, 0), (rev, 1)):
-        if et not in data.edge_types:
-            continue
-        store = data[et]
-        extra = None
-        if "edge_attr" in store:
-            width = store.edge_attr.shape[1]
-            rows = [list(a) if a else [0.0] * width for a in attrs]
-            extra = torch.tensor(rows).reshape(-1, width)
-        if same_count:  # the customer's edges sit in the scorer's order in both directions
-            at = _positions(store.edge_index[own], c, len(old), found)
-            found = at
-            store.edge_index[1 - own, at] = dst
-            store.edge_weight[at] = w
-            if extra is not None:
-                store.edge_attr[at] = extra
-            continue
-        keep = store.edge_index[own] != c
-        pair = [torch.full((len(ordered),), c, dtype=torch.long), dst]
-        store.edge_index = torch.cat([store.edge_index[:, keep],
-                                      torch.stack(pair if own == 0 else pair[::-1])], dim=1)
-        store.edge_weight = torch.cat([store.edge_weight[keep], w])
-        if extra is not None:
-            store.edge_attr = torch.cat([store.edge_attr[keep], extra])
+    attr = None
+    width = _attr_width(data, fwd, rev)
+    if width is not None:
+        rows = [list(e[2]) if e[2] else [0.0] * width for e in ordered]
+        attr = torch.tensor(rows, dtype=torch.float32).reshape(-1, width)
+    place.replace(data, c, dst, w, attr)
     if rev in scorer._in:
         src, ws, ptr = scorer._in[rev]
-        lo, hi = int(ptr[c]), int(ptr[c + 1])
-        if same_count:
+        lo, hi = (int(ptr[c]), int(ptr[c + 1])) if c + 1 < int(ptr.numel()) else (0, 0)
+        moved = scorer.moved_in.setdefault(rev, {})
+        if c not in moved and hi - lo == len(ordered):  # e.g. a tag's bin replaced: in place
             src[lo:hi] = dst
             ws[lo:hi] = w.clamp_min(1e-6)
-        else:
-            ptr = ptr.clone()
-            ptr[c + 1:] += len(ordered) - (hi - lo)
-            scorer._in[rev] = (torch.cat([src[:lo], dst, src[hi:]]),
-                               torch.cat([ws[:lo], w.clamp_min(1e-6), ws[hi:]]), ptr)
+        else:  # another count: the customer's edges move out of the packed index
+            moved[c] = (dst, w.clamp_min(1e-6))
     return True
 
 
-def _positions(row: Tensor, c: int, count: int, guess: Tensor | None) -> Tensor:
-    """Positions of ``c`` in ``row`` (an edge index row holding ``c`` exactly ``count`` times).
+def _as_stored(edges: list[Edge]) -> list[Edge]:
+    """``edges`` with weights and attributes rounded to float32, as the graph holds them."""
+    import torch
 
-    ``guess`` (the positions found in the other direction's tensor, which the export and every
-    update keep in the same order) is taken when all ``count`` of its positions hold ``c``:
-    with exactly ``count`` occurrences those are all of them. Otherwise: one scan of ``row``.
-    """
-    if guess is not None and guess.numel() == count and bool((row[guess] == c).all()):
-        return guess
-    return (row == c).nonzero().squeeze(1)
+    if not edges:
+        return edges
+    weights = torch.tensor([e[1] for e in edges], dtype=torch.float32).tolist()
+    return [(d, w, tuple(torch.tensor(a, dtype=torch.float32).tolist()) if a else a)
+            for (d, _, a), w in zip(edges, weights, strict=True)]
+
+
+def _attr_width(data: HeteroData, fwd: EdgeType, rev: EdgeType) -> int | None:
+    for et in (fwd, rev):
+        if et in data.edge_types and "edge_attr" in data[et]:
+            return int(data[et].edge_attr.shape[1])
+    return None
 
 
 def _order(edge: Edge) -> tuple[int, float, tuple[float, ...]]:
     return edge[0], edge[1], edge[2] or ()
 
 
-def _old_edges(scorer: StarScorer, data: HeteroData, c: int, fwd: EdgeType,
-               rev: EdgeType) -> list[Edge]:
-    """The customer's current ``fwd`` edges in the scorer's order (attributes from the graph)."""
-    if rev in scorer._in:
-        src, w = scorer.edges_of(c, rev)
-        pairs = list(zip(src.tolist(), w.tolist(), strict=True))
-    else:
-        store = data[fwd]
-        mine = store.edge_index[0] == c
-        pairs = list(zip(store.edge_index[1][mine].tolist(), store.edge_weight[mine].tolist(),
-                         strict=True))
-    if "edge_attr" not in data[fwd]:
-        return [(d, w, None) for d, w in pairs]
-    store = data[fwd]
-    mine = store.edge_index[0] == c
-    attrs = [tuple(a) for a in store.edge_attr[mine].tolist()]
-    dsts = store.edge_index[1][mine].tolist()
-    out: list[Edge] = []
-    for d, w in pairs:  # same multiset as (dsts, attrs), in the scorer's order
-        j = dsts.index(d)
-        out.append((d, w, attrs.pop(j)))
-        dsts.pop(j)
-    return out
+def _old_edges(data: HeteroData, place: CustomerEdges, c: int) -> list[Edge]:
+    """The customer's current edges in the scorer's order, read from the graph's tensors."""
+    at = place.of(c)
+    et = place.types[0]
+    store = data[et]
+    other = 1 if et == place.fwd else 0
+    dsts = store.edge_index[other][at].tolist()
+    weights = store.edge_weight[at].tolist() if "edge_weight" in store else [1.0] * len(dsts)
+    if "edge_attr" not in store:
+        return [(d, w, None) for d, w in zip(dsts, weights, strict=True)]
+    attrs = [tuple(a) for a in store.edge_attr[at].tolist()]
+    return list(zip(dsts, weights, attrs, strict=True))
 
 
 # --------------------------------------------------------------------------- layer states
@@ -317,8 +307,8 @@ def update_cause_customers(ctx: Context, data: HeteroData, customer: str, c: int
         if rev in ctx.scorer._in:
             dsts = ctx.scorer.edges_of(c, rev)[0].tolist()
         else:
-            ei = data[et].edge_index
-            dsts = ei[1][ei[0] == c].tolist()
+            dsts = [e[0] for e in _old_edges(data, customer_edges(ctx.scorer.placements, data, et),
+                                             c)]
         for d in dsts:
             after.update(cause for cause, _w in table.get(keys[d], []))
     if before == after:

@@ -123,6 +123,7 @@ class Reasoner:
         self.info = info
         self.lock = threading.RLock()
         self._ontology: Ontology | None = None
+        self._context: Context | None = None  # held: never rebuilt while this reasoner lives
 
     @classmethod
     def open(cls, store: GraphStore, model_path: str | Path | None = None) -> Reasoner:
@@ -157,13 +158,16 @@ class Reasoner:
         """Build now what the first answers would otherwise build.
 
         The full-graph pass, the offers and outcomes recommendations calibrate with, and the
-        index of customers with evidence per cause (seconds at 100k customers; a server calls
-        this before it says it is ready).
+        index of customers with evidence per cause, where each customer's edges sit (for
+        events) - seconds at 100k customers; a server calls this before it says it is ready.
         """
+        from needgraph.reasoning.live_graph import place_customer_edges
         from needgraph.reasoning.recommend import warm_up
 
         with self.lock:
-            warm_up(self.store, self.context())
+            ctx = self.context()
+            warm_up(self.store, ctx)
+            place_customer_edges(ctx.scorer, self.data)
 
     # -- lookups --------------------------------------------------------------------------
     @property
@@ -176,7 +180,8 @@ class Reasoner:
         from needgraph.reasoning.explain import context
 
         with self.lock:
-            return context(self.store, self.model, self.data)
+            self._context = context(self.store, self.model, self.data)
+            return self._context
 
     def check_domain(self, domain: str) -> int:
         """Column of ``domain`` in the model's outputs.
@@ -284,6 +289,7 @@ class Reasoner:
 
         self.check_domain(domain)
         with self.lock:
+            self.context()  # held by this reasoner
             try:
                 return drivers(
                     self.store, self.model, self.data, domain, segment,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
 
     from needgraph.reasoning.heads import HeadOutput
+    from needgraph.reasoning.live_edges import CustomerEdges
     from needgraph.reasoning.model import SatisfactionGNN
     from needgraph.reasoning.train import SatisfactionModel
 
@@ -144,10 +145,20 @@ class StarScorer:
         self.col = {n: i for i, n in enumerate(names)}
         self.index = {k: i for i, k in enumerate(data["customer"].node_key)}
         self._edits: dict[str, list[tuple[int, float]]] = {}
+        #: Incoming edges of customers whose edge count changed since the build, per edge type
+        #: (read before ``_in``; see :mod:`needgraph.reasoning.live_graph`).
+        self.moved_in: dict[EdgeType, dict[int, tuple[Tensor, Tensor]]] = {}
+        #: Where each customer's edges sit in the graph's tensors, per ``customer -> X`` type.
+        self.placements: dict[EdgeType, CustomerEdges] = {}
 
     # -- evidence ------------------------------------------------------------------------
     def edges_of(self, c: int, et: EdgeType) -> tuple[Tensor, Tensor]:
         """Source indices ``[e]`` and weights ``[e]`` of the customer's incoming ``et`` edges."""
+        moved = self.moved_in.get(et)
+        if moved:
+            found = moved.get(c)
+            if found is not None:
+                return found
         src, w, ptr = self._in[et]
         lo, hi = int(ptr[c]), int(ptr[c + 1])
         return src[lo:hi], w[lo:hi]

@@ -288,6 +288,68 @@ def test_a_new_customer_is_appended_and_predicted(reasoner: Reasoner) -> None:
     assert abs(float(p_fresh[0]) - pred.p_dissatisfied) < 0.03
 
 
+def edge_keys(data: Any, rel: str, dst: str) -> set[tuple[str, str, float]]:
+    """``(customer key, destination key, weight)`` of every ``customer -rel-> dst`` edge."""
+    ei, w = data["customer", rel, dst].edge_index, data["customer", rel, dst].edge_weight
+    ck, dk = data["customer"].node_key, data[dst].node_key
+    return {(ck[a], dk[b], round(x, 6)) for a, b, x in zip(ei[0].tolist(), ei[1].tolist(),
+                                                           w.tolist(), strict=True)}
+
+
+def test_events_that_add_and_remove_edges_leave_the_graph_a_fresh_export_builds(
+    reasoner: Reasoner, trained: Trained
+) -> None:
+    """Edge counts change (a first text, a deleted text, a new customer's tags) in place."""
+    from needgraph.graph.records import NodeRef
+    from needgraph.reasoning.export import export_graph
+    from needgraph.reasoning.live import read_star
+
+    truth = trained[2]
+    quiet, loud = pick(truth, 1, complains=False)[0], pick(truth, 1, complains=True)[0]
+    others = [c for c in list(truth)[:30] if c not in (quiet, loud)]
+    before_others = snapshot(reasoner, others)
+    apply_event(reasoner, Event(quiet, EventKind.COMPLAINT_TEXT, text="slow in the evening"),
+                linker=linker())
+    [said] = read_star(reasoner.store, loud).said  # a text deleted from the store
+    assert reasoner.store.delete_node(NodeRef("Utterance", said))
+    reasoner.refresh_customer(loud)
+    for tag, value in (("tag.monthly_charge", 120), ("tag.tenure_months", 3)):
+        apply_event(reasoner, Event("NEW-2", EventKind.TAG_CHANGE, tag=tag, value=value))
+    fresh, _ = export_graph(reasoner.store, reasoner.model.schema)
+    for rel, dst in (("has_tag", "tag_bin"), ("said", "utterance")):
+        live = edge_keys(reasoner.data, rel, dst)
+        assert live == edge_keys(fresh, rel, dst), rel
+        back = reasoner.data[dst, f"rev_{rel}", "customer"].edge_index
+        assert torch.equal(back, reasoner.data["customer", rel, dst].edge_index.flip(0))
+    scorer = reasoner.context().scorer
+    assert said not in {it.key for it in scorer.evidence(scorer.index[loud])}
+    assert len([it for it in scorer.evidence(scorer.index["NEW-2"]) if it.kind == "tag"]) == 2
+    for cid in (quiet, loud, "NEW-2"):
+        p_fresh, x_fresh = fresh_p(reasoner, cid)
+        assert torch.equal(row(reasoner, cid), x_fresh)
+        assert abs(float(p_fresh[0]) - p_dis(reasoner, cid, BROADBAND)) < 0.03
+    assert snapshot(reasoner, others) == before_others
+
+
+def test_a_reasoners_context_outlives_the_cache_of_recent_contexts(
+    reasoner: Reasoner, trained: Trained
+) -> None:
+    """Contexts built for other graphs never evict (and rebuild) a live reasoner's context."""
+    import copy
+
+    from needgraph.reasoning.explain import context
+
+    [cid] = pick(trained[2], complains=False)
+    ctx = reasoner.context()
+    apply_event(reasoner, Event(cid, EventKind.COMPLAINT_TEXT, text="slow in the evening"),
+                linker=linker())
+    after = p_dis(reasoner, cid)
+    graphs = [copy.copy(reasoner.data) for _ in range(12)]  # held: their ids stay unique
+    others = [context(reasoner.store, reasoner.model, g) for g in graphs]
+    assert len({id(o) for o in others}) == 12
+    assert reasoner.context() is ctx and p_dis(reasoner, cid) == after
+
+
 def test_a_survey_answer_is_a_label_never_an_input(
     reasoner: Reasoner, trained: Trained
 ) -> None:
