@@ -153,14 +153,18 @@ class CustomerEdges:
                 self.moved[d] = pos
         self._resize(data, end)
 
-    def _resize(self, data: HeteroData, size: int) -> None:
+    def reserve(self, data: HeteroData) -> None:
+        """Give the buffers room for more edges now (a copy of every edge), not on an event."""
+        self._resize(data, self.size, grow=True)
+
+    def _resize(self, data: HeteroData, size: int, grow: bool = False) -> None:
         """Set the tensors to the first ``size`` edges of their buffers (growing those if full)."""
         import torch
 
         for et in self.types:
             for attr, buf in self.buffers[et].items():
                 axis = 1 if attr == "edge_index" else 0
-                if buf.shape[axis] < size:
+                if buf.shape[axis] < size or (grow and buf.shape[axis] == size):
                     room = size + max(size // _GROWTH_SHARE, _MIN_GROWTH)
                     shape = list(buf.shape)
                     shape[axis] = room

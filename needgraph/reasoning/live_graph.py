@@ -2,8 +2,9 @@
 
 Internals of :mod:`needgraph.reasoning.live`: append a customer or utterances, replace the
 customer's edges (both directions, in place: :mod:`needgraph.reasoning.live_edges`; and the star
-scorer's incoming-edge index) keeping the order of edges that stay, and recompute the cached layer states of the customer and its new utterances
-from their neighbours' cached states, exactly as the full-graph pass does.
+scorer's incoming-edge index) keeping the order of edges that stay, and recompute the cached
+layer states of the customer and its new utterances from their neighbours' cached states,
+exactly as the full-graph pass does.
 """
 
 from __future__ import annotations
@@ -115,14 +116,14 @@ def append_edge(data: HeteroData, et: EdgeType, s: int, d: int, w: float,
 
 
 def place_customer_edges(scorer: StarScorer, data: HeteroData) -> None:
-    """Index where every customer's edges sit (a sort of each customer row: ~1 s at 100k).
+    """Index where every customer's edges sit and make room for more (~1 s at 100k).
 
-    Done by a server's warm-up, so that its first event does not pay for it.
+    Done by a server's warm-up, so that its first events do not pay for it.
     """
     for rel, dst_t in OUT.values():
         fwd, rev = ("customer", rel, dst_t), (dst_t, f"rev_{rel}", "customer")
         if fwd in data.edge_types or rev in data.edge_types:
-            customer_edges(scorer.placements, data, fwd)
+            customer_edges(scorer.placements, data, fwd).reserve(data)
 
 
 def replace_customer_edges(scorer: StarScorer, data: HeteroData, c: int, rel: str,

@@ -15,6 +15,7 @@ changed).
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -137,6 +138,7 @@ class ModelSlot:
                 log.warning("model not loaded: %s", exc.detail, extra={"problem": exc.type_slug})
                 raise
             self._reasoner, self._sync = reasoner, sync
+            _freeze_heap()
             self.state = "ready"
             self.error = None
             self.loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -218,3 +220,16 @@ def _set_threads(threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
+
+
+def _freeze_heap() -> None:
+    """Take every object alive now out of the cyclic garbage collector's scans (``gc.freeze``).
+
+    A loaded 100k-customer graph holds millions of container objects; each full collection
+    scanned them all (0.3-0.4 s: a request stalled behind it, about one event in 400). A
+    replaced model's objects are freed by reference counting; the heap is unfrozen and
+    collected first, so cycles among them are still collected once.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
