@@ -50,9 +50,9 @@ def main() -> None:
     reasoner.warm_up()
     print(f"open + warm-up {time.perf_counter() - started:.1f} s")
     if args.freeze:
-        from needgraph.api.services.model_slot import _freeze_heap
+        from needgraph.api.services.model_slot import freeze_heap
 
-        _freeze_heap()
+        freeze_heap()
     with (args.data / "customers_tags.csv").open(encoding="utf-8") as handle:
         ids = [row[0] for row in csv.reader(handle)][1:]
     customers = random.Random(args.seed).sample(ids, args.events)

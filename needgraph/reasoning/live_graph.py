@@ -290,8 +290,8 @@ def _in_edges(data: HeteroData, et: EdgeType, i: int) -> tuple[Tensor, Tensor]:
 def update_cause_customers(ctx: Context, data: HeteroData, customer: str, c: int) -> None:
     """Keep recommend's cache of "customers with evidence for a cause" current.
 
-    The customer's edges come from the scorer's incoming-edge index (no scan of the graph's
-    edge tensors); ``ctx._cause_version`` is bumped when the customer's causes changed, so
+    The customer's edges are read at their indexed positions (no scan of the graph's edge
+    tensors); ``ctx._cause_version`` is bumped when the customer's causes changed, so
     recommend's cached tallies of similar customers' offers are recounted.
     """
     cache: dict[str, set[str]] | None = getattr(ctx, "_cause_customers", None)
@@ -304,13 +304,8 @@ def update_cause_customers(ctx: Context, data: HeteroData, customer: str, c: int
         if et not in data.edge_types:
             continue
         keys = data[et[2]].node_key
-        rev = (et[2], f"rev_{et[1]}", "customer")
-        if rev in ctx.scorer._in:
-            dsts = ctx.scorer.edges_of(c, rev)[0].tolist()
-        else:
-            dsts = [e[0] for e in _old_edges(data, customer_edges(ctx.scorer.placements, data, et),
-                                             c)]
-        for d in dsts:
+        place = customer_edges(ctx.scorer.placements, data, et)
+        for d, _w, _attr in _old_edges(data, place, c):
             after.update(cause for cause, _w in table.get(keys[d], []))
     if before == after:
         return

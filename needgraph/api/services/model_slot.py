@@ -138,7 +138,7 @@ class ModelSlot:
                 log.warning("model not loaded: %s", exc.detail, extra={"problem": exc.type_slug})
                 raise
             self._reasoner, self._sync = reasoner, sync
-            _freeze_heap()
+            freeze_heap()
             self.state = "ready"
             self.error = None
             self.loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -222,7 +222,7 @@ def _set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _freeze_heap() -> None:
+def freeze_heap() -> None:
     """Take every object alive now out of the cyclic garbage collector's scans (``gc.freeze``).
 
     A loaded 100k-customer graph holds millions of container objects; each full collection
