@@ -32,6 +32,7 @@ from needgraph.graph.records import (
     Path as GraphPath,
 )
 from needgraph.graph.schema import GraphSchema
+from needgraph.graph.sqlite_wal import WalCheckpointer
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS nodes (
@@ -71,6 +72,9 @@ def _chunks(items: list[str], size: int = _CHUNK) -> Iterator[list[str]]:
 class SqliteStore(GraphStore):
     """Graph store in one SQLite file.
 
+    The write-ahead log is copied back into the file by a background thread
+    (:class:`~needgraph.graph.sqlite_wal.WalCheckpointer`), never inside a write.
+
     Args:
         path: Database file; parent folders are created. ``":memory:"`` for a throwaway store.
         schema: Allow-list of labels and relationship types.
@@ -93,10 +97,13 @@ class SqliteStore(GraphStore):
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.executescript(_DDL)
+        self._wal = None if self.path == ":memory:" else WalCheckpointer(self, self._db, self.path)
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
-        """Close the database file."""
+        """Stop the WAL checkpointer and close the database file."""
+        if self._wal is not None:
+            self._wal.stop()
         with self._lock:
             self._db.close()
 
