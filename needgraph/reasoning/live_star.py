@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from needgraph.errors import CustomerNotFoundError
+from needgraph.errors import CustomerNotFoundError, NodeNotFoundError
 from needgraph.graph.records import Node, NodeRef, Relationship
 
 if TYPE_CHECKING:
@@ -65,10 +65,12 @@ def read_star(store: GraphStore, customer: str) -> Star:
     from needgraph.reasoning.export_read import _as_float
 
     ref = NodeRef("Customer", customer)
-    if store.get_node(ref) is None:
+    try:  # the neighbourhood reads the centre first: no separate existence check (a round trip)
+        sub = store.neighbourhood(ref, 2, rel_types=STAR_TYPES, direction="out",
+                                  limit=_STAR_LIMIT)
+    except NodeNotFoundError:
         raise CustomerNotFoundError(f"customer {customer!r} is not in the store",
-                                    customer=customer)
-    sub = store.neighbourhood(ref, 2, rel_types=STAR_TYPES, direction="out", limit=_STAR_LIMIT)
+                                    customer=customer) from None
     nodes = {(n.label, n.key): n for n in sub.nodes}
     star = Star()
     strategy_of = {r.start.key: r.end.key for r in sub.relationships if r.type == "OF_STRATEGY"}

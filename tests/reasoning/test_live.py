@@ -22,6 +22,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("torch_geometric")
 
+from needgraph.errors import CustomerNotFoundError  # noqa: E402
 from needgraph.graph.base import GraphStore  # noqa: E402
 from needgraph.graph.sqlite import SqliteStore  # noqa: E402
 from needgraph.ingest.events import Event, EventKind, Outcome, OutcomeStatus  # noqa: E402
@@ -286,6 +287,11 @@ def test_a_new_customer_is_appended_and_predicted(reasoner: Reasoner) -> None:
     p_fresh, x_fresh = fresh_p(reasoner, "NEW-1")
     assert torch.equal(row(reasoner, "NEW-1"), x_fresh)
     assert abs(float(p_fresh[0]) - pred.p_dissatisfied) < 0.03
+
+
+def test_refreshing_a_customer_the_store_lacks_names_it(reasoner: Reasoner) -> None:
+    with pytest.raises(CustomerNotFoundError, match="'GONE-1' is not in the store"):
+        reasoner.refresh_customer("GONE-1")
 
 
 def edge_keys(data: Any, rel: str, dst: str) -> set[tuple[str, str, float]]:
