@@ -91,7 +91,8 @@ def create_app(
         app.state.editor = editor
         runner = IngestJobRunner(store, api_settings.data_dir, api_settings.mappings_path, metrics)
         app.state.ingest = runner
-        slot = ModelSlot(store, settings, metrics, sync_interval_s=api_settings.sync_seconds)
+        slot = ModelSlot(store, settings, metrics, sync_interval_s=api_settings.sync_seconds,
+                         preload_text=api_settings.preload_text)
         metrics.worker.labels(change_log(store).writer).set(1)
         app.state.model = slot
         app.state.readiness_checks[:0] = [

@@ -9,6 +9,8 @@
 * ``needgraph_events_total{kind,result}`` - real-time events (``created`` / ``duplicate``);
 * ``needgraph_outcomes_total{status,result}`` - action outcomes reported;
 * ``needgraph_model_loaded`` - 1 while a model is loaded, else 0;
+* ``needgraph_text_linker_loaded`` - 1 once the events' text linker and embedding model are
+  loaded (with the model, ``NEEDGRAPH_API_PRELOAD_TEXT``), else 0;
 * ``needgraph_live_synced_customers_total`` - customers refreshed because another process
   (another ``--workers`` worker, another host) recorded an event or outcome for them;
 * ``needgraph_worker_info{writer}`` - 1, labelled with this process's change-log writer id (tells
@@ -95,6 +97,11 @@ class ApiMetrics:
         )
         self.model_loaded = Gauge(
             "needgraph_model_loaded", "1 while a model is loaded, else 0.", registry=self.registry
+        )
+        self.text_linker_loaded = Gauge(
+            "needgraph_text_linker_loaded",
+            "1 when the events' text linker was loaded with the model (before ready), else 0.",
+            registry=self.registry,
         )
         self.live_synced = Counter(
             "needgraph_live_synced_customers",

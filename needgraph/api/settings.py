@@ -64,6 +64,12 @@ class ApiSettings(BaseSettings):
         "read; 0: before every reasoning request, so an answer reflects every event already "
         "answered by any worker)",
     )
+    preload_text: bool = Field(
+        True,
+        validation_alias="NEEDGRAPH_API_PRELOAD_TEXT",
+        description="load the text linker and embedding model with the model, before the "
+        "worker says it is ready (false: the first text event of each worker loads them, ~10 s)",
+    )
     shutdown_grace_seconds: float = Field(
         8.0,
         ge=0,

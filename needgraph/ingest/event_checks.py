@@ -58,6 +58,24 @@ def default_pipeline(ontology: Ontology, version: str) -> TextPipeline:
         return found
 
 
+def preload_pipeline(store: GraphStore) -> TextPipeline:
+    """Build the default text pipeline of the store's ontology and warm it up, now.
+
+    A server does this while it loads its model, so the first text event it answers does not
+    load jieba, the embedding model and the label embeddings (about 10 s) on the request.
+
+    Raises:
+        OntologyNotLoadedError: The store holds no ontology.
+        MissingNlpExtraError: spaCy/jieba/sentence-transformers are not installed.
+    """
+    ontology, version = store_ontology(store)
+    pipeline = default_pipeline(ontology, version)
+    warm_up = getattr(pipeline.analyser, "warm_up", None)
+    if callable(warm_up):
+        warm_up()
+    return pipeline
+
+
 def pipeline_for(linker: TextAnalyser | TextPipeline | None, ontology: Ontology,
                  version: str) -> TextPipeline:
     """The text pipeline of an event: ``linker`` as given, wrapped, or the default one."""

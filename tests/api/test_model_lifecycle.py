@@ -80,6 +80,8 @@ def test_model_loads_at_start_up_from_needgraph_model(model_api: Trained, tmp_pa
             time.sleep(0.3)
         info = client.get("/v1/model", headers=BOOT).json()
         assert info["model_id"] == model_api.model_id and info["path"] == str(artifact)
+        # the events' text linker came with the model, before ready (not on the first text)
+        assert "needgraph_text_linker_loaded 1.0" in client.get("/metrics").text
         here = client.get(f"/v1/customers/{model_api.customers[2]}/prediction", headers=BOOT)
         there = api.get(f"/v1/customers/{model_api.customers[2]}/prediction")
         assert here.status_code == 200, here.text

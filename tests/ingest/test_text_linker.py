@@ -282,6 +282,21 @@ def test_embedding_fallback_links_unmatched_english_clause() -> None:
     assert off.analyse("congestion every single evening here").mentions == ()
 
 
+def test_warm_up_leaves_the_first_text_only_its_own_encode() -> None:
+    """After ``warm_up`` the fallback's label embeddings exist: the first text that needs the
+    fallback encodes itself and its clauses once, never the lexicon's labels."""
+    embedder = HashEmbedder()
+    embedder.model_name = f"hash-bow-64-warm-{id(embedder)}"  # a label-embedding cache miss
+    linker = TextLinker(build_lexicon(), embedder, fallback_thresholds={"en": 0.5, "zh": None})
+    linker.warm_up()
+    warmed = [text for call in embedder.calls for text in call]
+    assert "warm up" in warmed and len(warmed) > 2  # the model ran, then the labels
+    before = len(embedder.calls)
+    result = linker.analyse("congestion every single evening here")
+    assert result.mentions[0].method == "embedding"
+    assert embedder.calls[before:] == [["congestion every single evening here"]]
+
+
 def test_importing_the_package_loads_no_heavy_library() -> None:
     import subprocess
     import sys

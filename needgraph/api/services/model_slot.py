@@ -46,14 +46,17 @@ class ModelSlot:
         metrics: Records load time and the ``needgraph_model_loaded`` gauge.
         sync_interval_s: Look for other processes' changes at most this often (0: before every
             reasoning request; see :class:`~needgraph.reasoning.live_sync.LiveSync`).
+        preload_text: Load the text linker for events with the model (before ``/readyz``
+            says ready), not on the first text event.
     """
 
     def __init__(self, store: GraphStore, settings: Settings, metrics: ApiMetrics,
-                 sync_interval_s: float = 0.0) -> None:
+                 sync_interval_s: float = 0.0, preload_text: bool = False) -> None:
         self.store = store
         self.settings = settings
         self.metrics = metrics
         self.sync_interval_s = sync_interval_s
+        self.preload_text = preload_text
         self._sync: LiveSync | None = None
         self.state: SlotState = "absent"
         self.error: NeedgraphError | None = None
@@ -130,6 +133,8 @@ class ModelSlot:
                 sync.snapshot()  # before the export: later changes are caught up, none missed
                 reasoner = Reasoner.open(self.store, path)
                 reasoner.warm_up()  # full-graph pass, offers, cause index: now, not on a request
+                if self.preload_text:
+                    self._preload_text()
             except NeedgraphError as exc:
                 self.error = exc
                 self.state = "ready" if self._reasoner is not None else "failed"
@@ -150,6 +155,25 @@ class ModelSlot:
                 extra={"model_id": reasoner.info.model_id, "seconds": round(seconds, 2)},
             )
             return reasoner
+
+    def _preload_text(self) -> None:
+        """Warm the events' text linker now (seconds), not on the first text event.
+
+        When it cannot load (no ontology, no NLP extra) the model still loads; text events
+        then fail with their own error.
+        """
+        from needgraph.ingest.event_checks import preload_pipeline
+
+        started = time.perf_counter()
+        try:
+            preload_pipeline(self.store)
+        except NeedgraphError as exc:
+            log.warning("text linker not preloaded: %s", exc.detail,
+                        extra={"problem": exc.type_slug})
+            return
+        self.metrics.text_linker_loaded.set(1)
+        log.info("text linker loaded",
+                 extra={"seconds": round(time.perf_counter() - started, 2)})
 
     # -- use ------------------------------------------------------------------------------
     def require(self) -> Reasoner:

@@ -203,6 +203,21 @@ class TextLinker:
         return found[: self.max_fallback_clauses]
 
     # -- public ----------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load now what the first text would load (seconds).
+
+        That is both languages' tokenizers (jieba's dictionary), the embedding model and the
+        fallback's label embeddings. A server calls this before it says it is ready, so its
+        first text event does not stall.
+        """
+        for lang in ("zh", "en"):
+            list(self.pipelines.tokenize(["warm up"], lang))
+        if self.embedder is None:
+            return
+        self.embedder.encode(["warm up"])
+        if self.fallback_kinds and any(t is not None for t in self.thresholds.values()):
+            label_embeddings(self.lexicon, self.embedder, self.fallback_kinds)
+
     def analyse(self, text: str, lang: str | None = None) -> TextAnalysis:
         """Analyse one text (see :meth:`analyse_batch`)."""
         return self.analyse_batch([text], [lang])[0]
