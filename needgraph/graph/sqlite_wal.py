@@ -9,9 +9,10 @@ store's connection and runs ``PRAGMA wal_checkpoint(PASSIVE)`` from its own conn
 on: it copies the frames no open read transaction still needs and leaves the rest for the next
 round, so writes never wait for it.
 
-The thread holds the database path, never the store, so a store dropped without ``close()``
-still stops its checkpointer (``weakref.finalize``). SQLite checkpoints and removes the WAL
-when the last connection closes, as before.
+The thread holds its own connection, never the store, so a store dropped without ``close()``
+still stops its checkpointer (``weakref.finalize``). When that connection cannot be opened the
+store keeps SQLite's automatic checkpoint. SQLite checkpoints and removes the WAL when the last
+connection closes, as before.
 """
 
 from __future__ import annotations
@@ -52,42 +53,42 @@ class WalCheckpointer:
     ) -> None:
         if interval_s <= 0:
             raise ValueError(f"interval_s must be > 0 seconds, got {interval_s!r}")
-        db.execute("PRAGMA wal_autocheckpoint=0")
         self.path = path
-        self.checkpoints = 0
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        try:  # opened here, so a failure keeps SQLite's own checkpoint rather than none
+            own = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            log.warning("WAL of %s is checkpointed inside writes: cannot open a second "
+                        "connection (%s)", path, exc)
+            return
+        db.execute("PRAGMA wal_autocheckpoint=0")
         self._thread = threading.Thread(
             target=_run,
-            args=(path, interval_s, self._stop, self),
+            args=(own, path, interval_s, self._stop),
             name=f"needgraph-wal-checkpoint:{path}",
             daemon=True,
         )
         self._thread.start()
-        self._finalizer = weakref.finalize(owner, self._stop.set)
+        weakref.finalize(owner, self._stop.set)
 
     @property
     def running(self) -> bool:
         """Whether the thread is alive."""
-        return self._thread.is_alive()
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the thread and close its connection (waits up to ``timeout_s`` seconds)."""
         self._stop.set()
-        if self._thread is not threading.current_thread():
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout_s)
 
 
-def _run(path: str, interval_s: float, stop: threading.Event, counter: WalCheckpointer) -> None:
-    try:
-        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    except sqlite3.Error as exc:
-        log.warning("WAL checkpointer cannot open %s: %s", path, exc)
-        return
+def _run(db: sqlite3.Connection, path: str, interval_s: float, stop: threading.Event) -> None:
     try:
         while not stop.wait(interval_s):
             try:
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                counter.checkpoints += 1
             except sqlite3.Error as exc:  # e.g. the file was removed; try again next round
                 log.warning("WAL checkpoint of %s failed: %s", path, exc)
     finally:

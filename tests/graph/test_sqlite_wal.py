@@ -106,6 +106,24 @@ def test_an_in_memory_store_has_no_checkpointer():
         store.close()
 
 
+def test_without_a_second_connection_writes_keep_sqlites_own_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    path = tmp_path / "solo.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+
+    def refuse(*_args: object, **_kwargs: object) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr("needgraph.graph.sqlite_wal.sqlite3.connect", refuse)
+    owner = _Owner()
+    checkpointer = WalCheckpointer(owner, db, str(path))
+    assert not checkpointer.running
+    assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    db.close()
+
+
 def test_a_non_positive_interval_is_refused(tmp_path: Path):
     db = sqlite3.connect(tmp_path / "x.db")
     with pytest.raises(ValueError, match="got 0"):
