@@ -28,7 +28,8 @@ _CONCEPTS_HINT = ("list them with GET /v1/concepts?kind={kind} or "
 _ONTOLOGIES: weakref.WeakKeyDictionary[GraphStore, tuple[str, Ontology]] = (
     weakref.WeakKeyDictionary())
 """Ontology version and ontology per open store object; an entry goes with its store."""
-_PIPELINES: dict[str, TextPipeline] = {}
+_PIPELINES: dict[str, TextPipeline] = {}  # least recently used first
+KEPT_PIPELINES = 2  #: text pipelines (ontology versions) kept loaded
 _LOCK = threading.Lock()
 
 
@@ -48,13 +49,20 @@ def store_ontology(store: GraphStore) -> tuple[Ontology, str]:
 
 
 def default_pipeline(ontology: Ontology, version: str) -> TextPipeline:
-    """The project's text linker with embeddings, loaded once per ontology version."""
+    """The project's text linker with embeddings, loaded once per ontology version.
+
+    The :data:`KEPT_PIPELINES` most recently used versions are kept: ontology edits do not pile
+    up linkers and their embedding models (~350 MB each) for the life of the process.
+    """
     with _LOCK:
-        found = _PIPELINES.get(version)
+        found = _PIPELINES.pop(version, None)
         if found is None:
             from needgraph.ingest.text_port import default_text_pipeline
 
-            found = _PIPELINES[version] = default_text_pipeline(ontology)
+            found = default_text_pipeline(ontology)
+        _PIPELINES[version] = found  # now the most recently used
+        while len(_PIPELINES) > KEPT_PIPELINES:
+            del _PIPELINES[next(iter(_PIPELINES))]
         return found
 
 

@@ -266,7 +266,7 @@ def test_an_outcome_updates_the_open_offer_once(onto_store: GraphStore) -> None:
      "satisfaction_after", "1 to 5"),
     (Outcome("O2", "strategy.care_call", OutcomeStatus.ACCEPTED, domain="domain.overall"),
      "domain", "satisfaction_after"),
-    (Outcome("O2", "strategy.care_call", "maybe"), "status", "offered, accepted, declined"),  # type: ignore[arg-type]
+    (Outcome("O2", "strategy.care_call", "maybe"), "status", "offered, accepted, declined"),
 ])
 def test_invalid_outcomes_name_the_field_and_fix(onto_store: GraphStore, outcome: Outcome,
                                                  field: str, hint: str) -> None:
@@ -283,3 +283,25 @@ def test_recording_events_loads_no_torch() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[2], check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_text_pipelines_of_only_the_two_latest_ontology_versions_stay_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from needgraph.ingest import event_checks
+
+    built: list[str] = []
+
+    def build(ontology: Any) -> TextPipeline:
+        built.append(str(ontology))
+        return TextPipeline(analyser=ontology)
+
+    monkeypatch.setattr(event_checks, "_PIPELINES", {})
+    monkeypatch.setattr("needgraph.ingest.text_port.default_text_pipeline", build)
+    first = event_checks.default_pipeline("v1", "v1")
+    event_checks.default_pipeline("v2", "v2")
+    assert event_checks.default_pipeline("v1", "v1") is first
+    event_checks.default_pipeline("v3", "v3")  # v2: the least recent
+    assert set(event_checks._PIPELINES) == {"v1", "v3"}
+    event_checks.default_pipeline("v2", "v2")
+    assert built == ["v1", "v2", "v3", "v2"]

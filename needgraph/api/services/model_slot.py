@@ -51,7 +51,7 @@ class ModelSlot:
     """
 
     def __init__(self, store: GraphStore, settings: Settings, metrics: ApiMetrics,
-                 sync_interval_s: float = 0.0, preload_text: bool = False) -> None:
+                 sync_interval_s: float = 0.0, preload_text: bool = True) -> None:
         self.store = store
         self.settings = settings
         self.metrics = metrics
@@ -159,8 +159,8 @@ class ModelSlot:
     def _preload_text(self) -> None:
         """Warm the events' text linker now (seconds), not on the first text event.
 
-        When it cannot load (no ontology, no NLP extra) the model still loads; text events
-        then fail with their own error.
+        When it cannot load (no ontology, no NLP extra, a broken embedding model) the model
+        still loads; text events then fail with their own error.
         """
         from needgraph.ingest.event_checks import preload_pipeline
 
@@ -170,6 +170,9 @@ class ModelSlot:
         except NeedgraphError as exc:
             log.warning("text linker not preloaded: %s", exc.detail,
                         extra={"problem": exc.type_slug})
+            return
+        except Exception as exc:  # never let the text side keep the model from serving
+            log.warning("text linker not preloaded", extra={"error_type": type(exc).__name__})
             return
         self.metrics.text_linker_loaded.set(1)
         log.info("text linker loaded",
