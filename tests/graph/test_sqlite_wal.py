@@ -71,11 +71,17 @@ def test_the_background_thread_copies_the_log_into_the_file(tmp_path: Path):
         store.close()
 
 
+def _written_store(path: Path, nodes: int) -> SqliteStore:
+    """A store at ``path`` holding ``nodes`` customers, its one checkpointer running."""
+    store = SqliteStore(path, schema=GRAPH_SCHEMA)
+    store.upsert_nodes(_nodes(nodes))
+    assert len(_checkpointers(path)) == 1
+    return store
+
+
 def test_close_stops_the_thread_and_removes_the_log(tmp_path: Path):
     path = tmp_path / "store.db"
-    store = SqliteStore(path, schema=GRAPH_SCHEMA)
-    store.upsert_nodes(_nodes(10))
-    assert len(_checkpointers(path)) == 1
+    store = _written_store(path, 10)
     store.close()
     assert _checkpointers(path) == []
     assert not (tmp_path / "store.db-wal").exists()  # the last connection closed
@@ -88,9 +94,7 @@ def test_close_stops_the_thread_and_removes_the_log(tmp_path: Path):
 
 def test_a_store_dropped_without_close_stops_its_thread(tmp_path: Path):
     path = tmp_path / "dropped.db"
-    store = SqliteStore(path, schema=GRAPH_SCHEMA)
-    store.upsert_nodes(_nodes(3))
-    assert len(_checkpointers(path)) == 1
+    store = _written_store(path, 3)
     del store
     gc.collect()
     assert _wait_for(lambda: _checkpointers(path) == [], timeout_s=5.0)
