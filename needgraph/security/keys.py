@@ -214,14 +214,28 @@ class KeyRing:
         ids cannot make every request read the store.
         """
         now = self._clock()
-        age = now - self._cached_at
-        stale = self._cache is None or age > self.cache_seconds
-        missing = key_id is not None and self._cache is not None and key_id not in self._cache
-        if stale or (missing and age > MISS_REFRESH_SECONDS):
+        if self._must_read(key_id, now):
             self._cache = self._read()
             self._cached_at = now
         assert self._cache is not None
         return self._cache
+
+    def _must_read(self, key_id: str | None, now: float) -> bool:
+        age = now - self._cached_at
+        stale = self._cache is None or age > self.cache_seconds
+        missing = key_id is not None and self._cache is not None and key_id not in self._cache
+        return stale or (missing and age > MISS_REFRESH_SECONDS)
+
+    def reads_store(self, presented: str | None) -> bool:
+        """Whether :meth:`authenticate` of ``presented`` would read the store now.
+
+        False while the cached records are fresh and can decide about the key (the common case):
+        the API then authenticates on its event loop instead of handing the request to a thread.
+        """
+        if not presented or len(presented) > MAX_KEY_LENGTH:
+            return False
+        match = _KEY_FORMAT.match(presented)
+        return self._must_read(match.group(1) if match else None, self._clock())
 
     def _write(self, records: dict[str, ApiKeyRecord]) -> None:
         ordered = sorted(records.values(), key=lambda r: (r.created_at, r.id))

@@ -58,6 +58,39 @@ def test_bootstrap_key_and_scopes(store: GraphStore) -> None:
     assert Scope.events in ROLE_SCOPES[Role.engine] and Scope.keys not in ROLE_SCOPES[Role.editor]
 
 
+
+def test_reads_store_tells_when_authenticating_would_read_the_store(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API authenticates on its event loop only when the cache decides without a read."""
+    now = [100.0]
+    ring = KeyRing(store, cache_seconds=2.0, clock=lambda: now[0])
+    issued = ring.create("eve", Role.engine, created_by="test")
+    reads: list[str] = []
+    real_get_meta = store.get_meta
+    monkeypatch.setattr(store, "get_meta", lambda key: reads.append(key) or real_get_meta(key))
+
+    def reads_when_authenticating(presented: str | None) -> bool:
+        predicted = ring.reads_store(presented)
+        before = len(reads)
+        try:
+            ring.authenticate(presented)
+        except AuthenticationError:
+            pass
+        assert (len(reads) > before) is predicted, presented
+        return predicted
+
+    assert reads_when_authenticating(issued.key) is False  # create() filled the cache
+    now[0] += 1.0
+    assert reads_when_authenticating(issued.key) is False
+    unknown = issued.key.replace(issued.record.id, "ffffffffffff")
+    assert reads_when_authenticating(unknown) is True  # an id the cache lacks: look again
+    assert reads_when_authenticating(unknown) is False  # ... but not on every request
+    now[0] += 2.5
+    assert reads_when_authenticating(issued.key) is True  # the cache is older than 2 s
+    for nothing in (None, "", "x" * 10_000):
+        assert reads_when_authenticating(nothing) is False
+
 @pytest.mark.parametrize("key", ["changeme", "secret", "short-key", "replace-with-a-real-secret"])
 def test_placeholder_admin_key_is_refused_outside_dev(key: str) -> None:
     for env in ("test", "prod"):

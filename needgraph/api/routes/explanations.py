@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from needgraph.api.deps import MetricsDep, Reader, ReasonerDep
+from needgraph.api.deps import MetricsDep, ModelSlotDep, Reader, answer_in_thread
 from needgraph.api.routes.params import CustomerPath, DomainQuery, KQuery, LangQuery
 from needgraph.api.schemas.reasoning import ExplanationPublic
 from needgraph.api.services import reasoning
@@ -19,10 +19,10 @@ router = APIRouter(tags=["reasoning"])
     response_model=ExplanationPublic,
     summary="Why one customer is predicted (dis)satisfied with a domain",
 )
-def explain(
+async def explain(
     customer: CustomerPath,
     caller: Reader,
-    reasoner: ReasonerDep,
+    slot: ModelSlotDep,
     metrics: MetricsDep,
     domain: DomainQuery = None,
     k: KQuery = 3,
@@ -33,4 +33,6 @@ def explain(
     Paths run customer -> evidence (tags, texts) -> cause -> domain and the needs
     the causes block, each with its share of the prediction and a sentence in ``lang``.
     """
-    return reasoning.explanation(reasoner, metrics, customer, domain, k, lang)
+    return await answer_in_thread(
+        slot, reasoning.explanation, metrics, customer, domain, k, lang
+    )

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from needgraph.api.deps import MetricsDep, Reader, ReasonerDep
+from needgraph.api.deps import MetricsDep, ModelSlotDep, Reader, ReasonerDep, answer_in_thread
 from needgraph.api.routes.params import CustomerPath, DomainQuery
 from needgraph.api.schemas.reasoning import (
     PredictionBatchCreate,
@@ -23,10 +23,10 @@ router = APIRouter(tags=["reasoning"])
     response_model=PredictionPublic,
     summary="Predicted satisfaction of one customer",
 )
-def predict_one(
+async def predict_one(
     customer: CustomerPath,
     caller: Reader,
-    reasoner: ReasonerDep,
+    slot: ModelSlotDep,
     metrics: MetricsDep,
     domain: DomainQuery = None,
 ) -> dict[str, Any]:
@@ -35,7 +35,8 @@ def predict_one(
     An unknown customer is 404 naming it; a domain the model does not predict is 422 listing
     the ones it does.
     """
-    return reasoning.predict(reasoner, metrics, [customer], domain)[0]
+    found = await answer_in_thread(slot, reasoning.predict, metrics, [customer], domain)
+    return found[0]
 
 
 @router.post(

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from needgraph.api.deps import MetricsDep, Reader, ReasonerDep
+from needgraph.api.deps import MetricsDep, ModelSlotDep, Reader, ReasonerDep, answer_in_thread
 from needgraph.api.routes.params import (
     CostAwareQuery,
     CustomerPath,
@@ -29,10 +29,10 @@ router = APIRouter(tags=["reasoning"])
     response_model=RecommendationPublic,
     summary="Top-k actions for one customer",
 )
-def recommend(
+async def recommend(
     customer: CustomerPath,
     caller: Reader,
-    reasoner: ReasonerDep,
+    slot: ModelSlotDep,
     metrics: MetricsDep,
     domain: DomainQuery = None,
     k: KQuery = 3,
@@ -44,9 +44,10 @@ def recommend(
     Ranked by expected change of the score: acceptance rate among similar customers x model
     uplift.
     """
-    return reasoning.recommendations(
-        reasoner, metrics, [customer], domain, k, cost_aware, lang
-    )[0]
+    found = await answer_in_thread(
+        slot, reasoning.recommendations, metrics, [customer], domain, k, cost_aware, lang
+    )
+    return found[0]
 
 
 @router.post(
