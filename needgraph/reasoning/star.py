@@ -315,8 +315,27 @@ class StarScorer:
             et: w.unsqueeze(0) * (masks[et] if masks is not None else torch.ones(v, 1))
             for et, (_, w) in srcs.items()
         }
-        # the star's adjacency per normalisation: the same for every member and layer
-        adjacency: dict[bool, tuple[dict[EdgeType, Tensor], dict[EdgeType, Tensor]]] = {}
+        sizes = {et: int(src.numel()) for et, (src, _) in srcs.items()}
+        # Under autograd (GNNExplainer's soft masks) every use of the adjacency gets its own
+        # sparse tensors: torch keeps native memory when one sparse tensor whose values require
+        # gradients feeds several products (~40 KB per backward pass; it grew a Q2 run by 25-30
+        # MB per GNNExplainer explanation). Without gradients one adjacency per normalisation
+        # serves every member and layer.
+        grad = any(w.requires_grad for w in weights.values())
+        built: dict[bool, tuple[dict[EdgeType, Tensor], dict[EdgeType, Tensor]]] = {}
+
+        def adjacency(norm: bool) -> tuple[dict[EdgeType, Tensor], dict[EdgeType, Tensor]]:
+            """``(sparse adjacency per type, what the convolutions take)`` of the star."""
+            found = None if grad else built.get(norm)
+            if found is None:
+                sparse = {et: self._sparse(weights[et], sizes[et], v, norm) for et in srcs}
+                # an empty adjacency still matters: convolutions add their bias
+                conv_edges = sparse if self.sparse else {
+                    et: self._adjacency(weights[et], sizes[et], v, norm) for et in srcs
+                }
+                found = built[norm] = (sparse, conv_edges)
+            return found
+
         for member, layers in zip(self.model.members, self.states, strict=True):
             n = {t: (v if t == "customer" else 0) for t in member.node_types}
             star = GraphInputs({"customer": x}, {}, {}, n)
@@ -324,15 +343,7 @@ class StarScorer:
                 star.labels = self.labels[c].unsqueeze(0).expand(v, -1)
             h0c = member.encode(star)["customer"]
             norm = _normalise(member)
-            if norm not in adjacency:
-                sizes = {et: int(src.numel()) for et, (src, _) in srcs.items()}
-                sparse = {et: self._sparse(weights[et], sizes[et], v, norm) for et in srcs}
-                # an empty adjacency still matters: convolutions add their bias
-                conv_edges = sparse if self.sparse else {
-                    et: self._adjacency(weights[et], sizes[et], v, norm) for et in srcs
-                }
-                adjacency[norm] = (sparse, conv_edges)
-            star.customer_adj, edges = adjacency[norm]
+            star.customer_adj, edges = adjacency(norm)
             # wide part (newer models): the customer's own input plus its neighbours' inputs
             h0_sub = {"customer": h0c} | {et[0]: layers[0][et[0]][srcs[et][0]] for et in srcs}
             wide = member.wide(h0_sub, star) if hasattr(member, "wide") else h0c
@@ -347,6 +358,8 @@ class StarScorer:
                     h_sub: dict[str, Tensor] = {"customer": cur}
                     for et, (src, _) in srcs.items():
                         h_sub[et[0]] = layers[lay][et[0]][src]
+                    if grad:
+                        edges = adjacency(norm)[1]
                     cur = _layer(member, lay, h_sub, edges, only="customer")["customer"]
                 raw = member.head(torch.cat([cur, wide], dim=-1))
             outputs.append(split_head(raw, member.n_domains))

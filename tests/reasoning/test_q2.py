@@ -184,6 +184,39 @@ def test_q2_scores_every_method_against_the_planted_truth(generated: Any) -> Non
     assert ("weight", 0.2) in table
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/statm", encoding="ascii") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads Linux /proc")
+def test_the_gnnexplainer_baseline_runs_in_constant_memory(generated: Any) -> None:
+    """Q2 runs PyG's GNNExplainer once per case: its memory must not grow with the cases.
+
+    Before the star gave every use of its adjacency its own tensors under autograd, each run
+    here kept ~1.5 MB of native memory (25-30 MB per case at 10k customers: 7.7 GB for 200).
+    """
+    from needgraph.reasoning.attribution import context
+    from needgraph.reasoning.gnnexplainer import gnnexplainer_weights
+
+    store, model, data, _, _, _, _ = generated
+    ctx = context(store, model, data)
+    domain = ctx.scorer.domains[0]
+    customer = next(
+        c
+        for c in range(len(ctx.scorer.index))
+        if any(ctx.concepts.candidates(it, domain) for it in ctx.scorer.evidence(c))
+    )
+    for _ in range(3):  # the allocator's first growth
+        gnnexplainer_weights(ctx, customer, domain)
+    before = _rss_mb()
+    for _ in range(30):
+        weights = gnnexplainer_weights(ctx, customer, domain)
+        assert len(weights) == len(ctx.scorer.evidence(customer))
+        assert max(weights) > 0.0 and all(0.0 <= w <= 1.0 for w in weights)
+    assert _rss_mb() - before < 10.0
+
 @pytest.mark.slow
 def test_evaluate_q2_cli_prints_one_member_per_method(generated: Any) -> None:
     _, _, _, out, model_path, env, tmp = generated
