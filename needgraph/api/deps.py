@@ -5,8 +5,9 @@ Authentication: every ``/v1`` route depends on one of the role aliases below, wh
 (401 when missing, unknown or revoked) and check the scope the route needs (403 otherwise).
 
 Dependencies that only read the app's state are ``async``: FastAPI runs a plain ``def``
-dependency in a worker thread, one hand-off per dependency and request, which cost ~0.5 ms of
-CPU per reasoning answer. :func:`get_reasoner` stays a thread's work (its catch-up reads the store).
+dependency in a worker thread, one hand-off per dependency and request. With the hot routes'
+single hand-off (:func:`answer_in_thread`) this saved 1-2 ms of server CPU per reasoning answer
+(``bench/RESULTS.md``). :func:`get_reasoner` stays a thread's work: its catch-up reads the store.
 """
 
 from __future__ import annotations
