@@ -63,6 +63,14 @@ def hash_key(key: str, salt: str) -> str:
 _DUMMY_HASH = hash_key("not-a-key", _DUMMY_SALT)
 
 
+def _key_id(presented: str | None) -> str | None:
+    """The id part of a well-formed key (``ngk_<id>_<secret>``), else ``None``."""
+    if not presented or len(presented) > MAX_KEY_LENGTH:
+        return None
+    match = _KEY_FORMAT.match(presented)
+    return match.group(1) if match else None
+
+
 def utc_now() -> str:
     """Return the current UTC time as ISO 8601 with a ``Z`` suffix, to the second."""
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -232,10 +240,8 @@ class KeyRing:
         False while the cached records are fresh and can decide about the key (the common case):
         the API then authenticates on its event loop instead of handing the request to a thread.
         """
-        if not presented or len(presented) > MAX_KEY_LENGTH:
-            return False
-        match = _KEY_FORMAT.match(presented)
-        return self._must_read(match.group(1) if match else None, self._clock())
+        key_id = _key_id(presented)  # authenticate() looks up only well-formed keys
+        return key_id is not None and self._must_read(key_id, self._clock())
 
     def _write(self, records: dict[str, ApiKeyRecord]) -> None:
         ordered = sorted(records.values(), key=lambda r: (r.created_at, r.id))
@@ -332,8 +338,8 @@ class KeyRing:
             raise AuthenticationError("the X-API-Key header is missing")
         if len(presented) > MAX_KEY_LENGTH:
             raise AuthenticationError("the API key in X-API-Key is not valid")
-        match = _KEY_FORMAT.match(presented)
-        record = self._records(match.group(1)).get(match.group(1)) if match else None
+        key_id = _key_id(presented)
+        record = self._records(key_id).get(key_id) if key_id else None
         salt, expected = (record.salt, record.hash) if record else (_DUMMY_SALT, _DUMMY_HASH)
         stored_ok = hmac.compare_digest(hash_key(presented, salt), expected)
         boot_ok = False

@@ -87,7 +87,8 @@ def test_reads_store_tells_when_authenticating_would_read_the_store(
     assert reads_when_authenticating(unknown) is False  # ... but not on every request
     now[0] += 2.5
     assert reads_when_authenticating(issued.key) is True  # the cache is older than 2 s
-    for nothing in (None, "", "x" * 10_000):
+    now[0] += 2.5  # stale again, but keys that are not well formed are never looked up
+    for nothing in (None, "", "x" * 10_000, "not-a-key-of-ours"):
         assert reads_when_authenticating(nothing) is False
 
 @pytest.mark.parametrize("key", ["changeme", "secret", "short-key", "replace-with-a-real-secret"])
