@@ -3,9 +3,10 @@
 Opens a :class:`~needgraph.reasoning.runtime.Reasoner` on a store (a copy: events write),
 warms it up like a server (``warm_up`` then, with ``--freeze``, the server's ``gc.freeze``), then
 applies ``--events`` tag changes to random customers (alternating two values, so about half
-change a bin and some customers gain a tag they lacked) and prints p50/p95/max per step
-(``record``, ``refresh``, ``predict``, ``recommend``, ``total``), the slowest events, and every
-garbage collection that took over 20 ms.
+change a bin and some customers gain a tag they lacked), or with ``--kind text`` complaint texts
+drawn from the folder's ``texts.jsonl`` (the text linker preloaded, as the server does), and
+prints p50/p95/max per step (``record``, ``refresh``, ``predict``, ``recommend``, ``total``),
+the slowest events, and every garbage collection that took over 20 ms.
 
 Example::
 
@@ -42,12 +43,18 @@ def main() -> None:
     p.add_argument("--values", type=float, nargs=2, default=[40.0, 230.0])
     p.add_argument("--freeze", action="store_true", help="gc.freeze after warm-up (as serve)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--kind", choices=("tag", "text"), default="tag",
+                   help="tag changes, or complaint texts drawn from the folder's texts.jsonl")
     args = p.parse_args()
 
     store = SqliteStore(args.store, schema=GRAPH_SCHEMA)
     started = time.perf_counter()
     reasoner = Reasoner.open(store, args.model)
     reasoner.warm_up()
+    if args.kind == "text":
+        from needgraph.ingest.event_checks import preload_pipeline
+
+        preload_pipeline(store)  # as the server does before /readyz
     print(f"open + warm-up {time.perf_counter() - started:.1f} s")
     if args.freeze:
         from needgraph.api.services.model_slot import freeze_heap
@@ -56,6 +63,7 @@ def main() -> None:
     with (args.data / "customers_tags.csv").open(encoding="utf-8") as handle:
         ids = [row[0] for row in csv.reader(handle)][1:]
     customers = random.Random(args.seed).sample(ids, args.events)
+    texts = _texts(args.data, args.events, args.seed) if args.kind == "text" else []
     pauses: list[tuple[int, float]] = []
     clock: dict[str, float] = {}
 
@@ -68,7 +76,11 @@ def main() -> None:
     gc.callbacks.append(on_gc)
     steps: dict[str, list[float]] = {}
     for i, customer in enumerate(customers):
-        event = Event(customer, EventKind.TAG_CHANGE, tag=args.tag, value=args.values[i % 2])
+        if texts:
+            text, lang = texts[i]
+            event = Event(customer, EventKind.COMPLAINT_TEXT, text=text, lang=lang)
+        else:
+            event = Event(customer, EventKind.TAG_CHANGE, tag=args.tag, value=args.values[i % 2])
         for step, ms in apply_event(reasoner, event).ms.items():
             steps.setdefault(step, []).append(ms)
     gc.callbacks.remove(on_gc)
@@ -81,6 +93,16 @@ def main() -> None:
     long = [(g, round(ms)) for g, ms in pauses if ms > 20]
     print(f"garbage collections: {len(pauses)}, over 20 ms (generation, ms): {long}")
     store.close()
+
+
+def _texts(folder: Path, n: int, seed: int) -> list[tuple[str, str | None]]:
+    """``n`` seeded ``(text, lang)`` draws from ``folder/texts.jsonl`` (with replacement)."""
+    import json
+
+    with (folder / "texts.jsonl").open(encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle]
+    rng = random.Random(seed)
+    return [(r["text"], r.get("lang")) for r in rng.choices(rows, k=n)]
 
 
 if __name__ == "__main__":
