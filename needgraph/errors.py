@@ -173,6 +173,15 @@ class UnknownDomainError(ModelError):
     default_hint = "Use one of the model's domains (`needgraph predict CUSTOMER` lists them)."
 
 
+class ReasoningArgumentError(ModelError, ValueError):
+    """A reasoning parameter out of its range (names the parameter, the value and the range)."""
+
+    type_slug = "reasoning-argument"
+    title = "Invalid reasoning parameter"
+    status = 422
+    default_hint = "See `needgraph explain --help` for each parameter's range."
+
+
 class EventValidationError(NeedgraphError):
     """A real-time event or outcome that cannot be recorded: names the field, value and fix."""
 

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from needgraph.errors import NeedgraphError
+
+#: ``--min-confidence`` of the commands that report causes (``explain``, ``evaluate``).
+MinConfidenceOption = Annotated[
+    float,
+    typer.Option(
+        "--min-confidence",
+        min=0.0,
+        max=1.0,
+        help="Smallest confidence (0-1) of a reported cause; higher: fewer, surer causes.",
+    ),
+]
 
 
 def run_guarded(app: typer.Typer) -> None:

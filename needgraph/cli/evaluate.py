@@ -22,8 +22,9 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from needgraph.cli.common import print_json
+from needgraph.cli.common import MinConfidenceOption, print_json
 from needgraph.errors import EvaluationInputError
+from needgraph.reasoning.causes import MIN_CONFIDENCE
 
 REPO = Path(__file__).resolve().parents[2]
 MAPPINGS = {"tags": "ibm_telco_tags_only.yaml", "text": "ibm_telco.yaml"}
@@ -70,6 +71,7 @@ def evaluate(
     gnnexplainer_epochs: Annotated[
         int, typer.Option("--gnnexplainer-epochs", min=1, help="q2: GNNExplainer epochs.")
     ] = 100,
+    min_confidence: MinConfidenceOption = MIN_CONFIDENCE,
     folds: Annotated[int, typer.Option("--folds", min=2, help="q1: CV folds.")] = 5,
     bags: Annotated[int, typer.Option("--bags", min=1, help="GNN ensemble members.")] = 5,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="GNN max epochs.")] = 300,
@@ -98,7 +100,8 @@ def evaluate(
             "truth.jsonl), and configure the store that holds its ingested data.",
         )
     result = run_q2_protocol(
-        data, model_path, sample, gnnexplainer_epochs, bags, epochs, threads, seed
+        data, model_path, sample, gnnexplainer_epochs, bags, epochs, threads, seed,
+        min_confidence=min_confidence,
     )
     if as_json:
         print_json(result)
@@ -207,8 +210,11 @@ def run_q2_protocol(
     epochs: int,
     threads: int,
     seed: int,
+    min_confidence: float = MIN_CONFIDENCE,
 ) -> dict[str, Any]:
     """Run Q2 on the configured store with a saved or a freshly trained model.
+
+    ``min_confidence`` is needgraph's reporting bar (the baselines report every cause).
 
     Returns:
         :func:`~needgraph.reasoning.q2.run_q2`'s result plus ``"model"`` (the file or
@@ -255,6 +261,7 @@ def run_q2_protocol(
             sample=sample,
             seed=seed,
             gnnexplainer_epochs=gnnexplainer_epochs,
+            min_confidence=min_confidence,
         )
     result["model"] = source
     return result
@@ -270,6 +277,8 @@ def _print_q2(result: dict[str, Any]) -> None:
     for method in ("needgraph", "random", "gnnexplainer"):
         row = result[method]
         typer.echo(f"  {method:<13}" + "".join(f" {row[m]:>18.3f}" for m in Q2_METRICS))
+    typer.echo(f"  (needgraph reports causes with confidence >= {result['min_confidence']}; "
+               "the baselines report every cause their items point to)")
     up = result["uplift_recommended_vs_random"]
     typer.echo(
         f"  uplift of recommended vs random eligible strategies: {up['recommended']:+.3f} vs "

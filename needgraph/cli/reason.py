@@ -12,8 +12,9 @@ from typing import Annotated
 
 import typer
 
-from needgraph.cli.common import print_json
+from needgraph.cli.common import MinConfidenceOption, print_json
 from needgraph.graph.factory import open_store
+from needgraph.reasoning.causes import MIN_CONFIDENCE
 
 ModelOption = Annotated[
     str | None,
@@ -32,6 +33,7 @@ def explain_command(
     domain: DomainOption,
     lang: Annotated[str, typer.Option("--lang", help="zh or en.")] = "en",
     k: Annotated[int, typer.Option("-k", help="Paths to show.")] = 3,
+    min_confidence: MinConfidenceOption = MIN_CONFIDENCE,
     model_path: ModelOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -39,7 +41,9 @@ def explain_command(
     from needgraph.reasoning.runtime import Reasoner
 
     with open_store() as store:
-        result = Reasoner.open(store, model_path).explain(customer, domain, k=k, lang=lang)
+        result = Reasoner.open(store, model_path).explain(
+            customer, domain, k=k, lang=lang, min_confidence=min_confidence
+        )
     if as_json:
         print_json(result.to_dict())
         return

@@ -32,6 +32,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from needgraph.errors import ReasoningArgumentError
 from needgraph.reasoning.attribution import (
     MIN_WEIGHT,
     CauseScores,
@@ -68,6 +69,7 @@ __all__ = [
     "_normalise",
     "attribute",
     "cause_scores",
+    "check_min_confidence",
     "context",
     "explain",
     "finite",
@@ -143,6 +145,21 @@ class Explanation:
         return asdict(self)
 
 
+def check_min_confidence(value: float) -> None:
+    """Refuse a ``min_confidence`` outside [0, 1] (a confidence is a probability).
+
+    Raises:
+        ReasoningArgumentError: Naming the value and the range.
+    """
+    if not 0.0 <= value <= 1.0:  # also refuses NaN
+        raise ReasoningArgumentError(
+            f"min_confidence must lie in [0, 1], got {value!r}",
+            hint="Use 0.5 (the default: more likely than not), a higher value for fewer and "
+            "surer causes, or 0 to report every cause with evidence.",
+            min_confidence=value,
+        )
+
+
 def explain(
     store: GraphStore | None,
     model: SatisfactionModel,
@@ -165,11 +182,16 @@ def explain(
         k: Paths to return.
         lang: ``zh`` or ``en``.
         min_weight: Minimum cause weight (log-odds of P(dissatisfied)) to report.
-        min_confidence: Minimum cause confidence (in [0, 1]) to report.
+        min_confidence: Minimum cause confidence (in [0, 1]) to report: higher reports fewer
+            causes, more of them right (``bench/q2_results.md`` has the trade-off).
 
     Returns:
         The :class:`Explanation` (``no_strong_driver`` when no cause passes the thresholds).
+
+    Raises:
+        ReasoningArgumentError: ``min_confidence`` outside [0, 1].
     """
+    check_min_confidence(min_confidence)
     t0 = time.perf_counter()
     ctx = context(store, model, data)
     c = ctx.scorer.index.get(customer)

@@ -243,7 +243,8 @@ def run_q2(
         "uplift_recommended_vs_random": {...}, "customers": n, ...}``; each method holds
         ``cause_precision_at_3``, ``cause_precision_at_3_over_3``, ``cause_recall_at_3``,
         ``coverage``, ``strategy_hit_at_3``, ``fidelity_plus``, ``fidelity_minus`` and
-        ``ms_per_explanation``; ``thresholds`` holds needgraph's precision/coverage table.
+        ``ms_per_explanation``; ``thresholds`` holds needgraph's precision/coverage table;
+        ``min_confidence`` is needgraph's bar.
     """
     from needgraph.ingest.generator import load_world
     from needgraph.reasoning.recommend import recommend
@@ -329,6 +330,7 @@ def run_q2(
         "customers": len(cases),
         "cases_in_population": population,
         "strategy_cases": len(hits),
+        "min_confidence": min_confidence,
     }
     for mt in METHODS:
         row = tally[mt]

@@ -243,14 +243,32 @@ class Reasoner:
                 out.append(CustomerPrediction(key, rows))
         return out
 
-    def explain(self, customer: str, domain: str, k: int = 3, lang: str = "en") -> Explanation:
-        """Top-k cause paths of the customer's predicted dissatisfaction (``reasoning.explain``)."""
-        from needgraph.reasoning.explain import explain
+    def explain(self, customer: str, domain: str, k: int = 3, lang: str = "en",
+                min_confidence: float | None = None) -> Explanation:
+        """Top-k cause paths of the customer's predicted dissatisfaction (``reasoning.explain``).
 
+        Args:
+            customer: Customer key.
+            domain: Domain id.
+            k: Paths to return.
+            lang: ``zh`` or ``en``.
+            min_confidence: Smallest reported cause confidence in [0, 1] (``None``: the
+                default, 0.5).
+
+        Raises:
+            CustomerNotFoundError: A key not in the graph.
+            UnknownDomainError: A domain the model does not predict.
+            ReasoningArgumentError: ``min_confidence`` outside [0, 1].
+        """
+        from needgraph.reasoning.explain import MIN_CONFIDENCE, check_min_confidence, explain
+
+        bar = MIN_CONFIDENCE if min_confidence is None else min_confidence
+        check_min_confidence(bar)
         self.check_domain(domain)
         with self.lock:
             self.customer_index(customer)
-            return explain(self.store, self.model, self.data, customer, domain, k=k, lang=lang)
+            return explain(self.store, self.model, self.data, customer, domain, k=k, lang=lang,
+                           min_confidence=bar)
 
     def recommend(
         self,

@@ -106,6 +106,26 @@ def test_explain_in_both_languages(model_api: Trained) -> None:
     assert zh["p_dissatisfied"] == pytest.approx(body["p_dissatisfied"])
 
 
+def test_explain_reports_only_causes_above_the_asked_confidence(model_api: Trained) -> None:
+    api = model_api.api
+    customer = _dissatisfied(model_api)
+    url = f"/v1/customers/{customer}/explanation"
+    every = api.get(url, params={"domain": HOME, "min_confidence": 0}).json()
+    default = api.get(url, params={"domain": HOME}).json()
+    assert every["causes"] and not every["no_strong_driver"]
+    assert all(c["confidence"] >= 0.5 for c in default["causes"])
+    assert {c["cause"] for c in default["causes"]} <= {c["cause"] for c in every["causes"]}
+    bar = max(c["confidence"] for c in every["causes"]) + 1e-6
+    assert bar < 1.0  # tag evidence: its attributable fraction is never certainty
+    none = api.get(url, params={"domain": HOME, "min_confidence": bar}).json()
+    assert none["no_strong_driver"] and none["paths"] == [] and none["causes"] == []
+    assert none["p_dissatisfied"] == pytest.approx(every["p_dissatisfied"])
+    for bad in ("-0.1", "1.5", "nan", "high"):
+        field = problem(api.get(url, params={"domain": HOME, "min_confidence": bad}), 422,
+                        "invalid-request")
+        assert field["errors"][0]["field"] == "query.min_confidence"  # type: ignore[index]
+
+
 def test_explain_errors(model_api: Trained) -> None:
     api, customer = model_api.api, model_api.customers[0]
     url = f"/v1/customers/{customer}/explanation"

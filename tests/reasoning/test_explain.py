@@ -11,6 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("torch_geometric")
 
+from needgraph.errors import ReasoningArgumentError  # noqa: E402
 from needgraph.graph.records import Node, NodeRef  # noqa: E402
 from needgraph.reasoning.explain import context, explain, remove_and_score  # noqa: E402
 from needgraph.reasoning.export import export_graph  # noqa: E402
@@ -127,6 +128,9 @@ def test_each_path_reports_its_causes_confidence(trained: Any) -> None:
     strict = explain(store, model, data, customer, DOMAIN, min_confidence=0.99)
     assert strict.no_strong_driver and strict.paths == [] and strict.confidence == {}
     assert strict.attribution == exp.attribution  # same model attribution, only the bar moved
+    for bad in (-0.1, 1.01, float("nan")):
+        with pytest.raises(ReasoningArgumentError, match=r"min_confidence must lie in \[0, 1\]"):
+            explain(store, model, data, customer, DOMAIN, min_confidence=bad)
 
 
 def test_no_strong_driver_without_evidence(trained: Any) -> None:
@@ -176,5 +180,14 @@ def test_cli_commands_print_json(
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out["customer"] == customer and out["paths"][0]["cause"] == "cause.bill_shock"
+    model_file = str(tmp_path / "model.pt")
+    res = runner.invoke(app, ["explain", customer, "--domain", DOMAIN, "--model", model_file,
+                              "--min-confidence", "0.99", "--json"])
+    assert res.exit_code == 0, res.output
+    strict = json.loads(res.output)
+    assert strict["no_strong_driver"] and strict["paths"] == []
+    res = runner.invoke(app, ["explain", customer, "--domain", DOMAIN, "--model", model_file,
+                              "--min-confidence", "2"])
+    assert res.exit_code == 2 and "--min-confidence" in res.output
     res = runner.invoke(app, ["drivers", "--domain", DOMAIN, "--model", str(tmp_path / "model.pt")])
     assert res.exit_code == 0 and "cause.bill_shock" in res.output

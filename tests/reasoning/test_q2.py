@@ -229,6 +229,13 @@ def test_evaluate_q2_cli_prints_one_member_per_method(generated: Any) -> None:
         assert set(doc[method]) == METRICS
     table = _cli(args, env, tmp).stdout
     assert "gnnexplainer" in table and "precision@3" in table and "uplift" in table
+    assert "confidence >= 0.5" in table and doc["min_confidence"] == 0.5
+    # --min-confidence moves needgraph's bar: at 0 it reports what the table's 0.0 row does
+    every = json.loads(_cli([*args, "--min-confidence", "0", "--json"], env, tmp).stdout)
+    row = next(r for r in every["thresholds"] if (r["score"], r["threshold"]) == ("confidence", 0))
+    assert every["min_confidence"] == 0.0
+    assert every["needgraph"]["coverage"] == pytest.approx(row["coverage"])
+    assert every["needgraph"]["coverage"] >= doc["needgraph"]["coverage"]
 
 
 def test_evaluate_q2_without_truth_names_the_folder(tmp_path: Path) -> None:

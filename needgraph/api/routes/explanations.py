@@ -7,7 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from needgraph.api.deps import MetricsDep, ModelSlotDep, Reader, answer_in_thread
-from needgraph.api.routes.params import CustomerPath, DomainQuery, KQuery, LangQuery
+from needgraph.api.routes.params import (
+    CustomerPath,
+    DomainQuery,
+    KQuery,
+    LangQuery,
+    MinConfidenceQuery,
+)
 from needgraph.api.schemas.reasoning import ExplanationPublic
 from needgraph.api.services import reasoning
 
@@ -27,12 +33,15 @@ async def explain(
     domain: DomainQuery = None,
     k: KQuery = 3,
     lang: LangQuery = "en",
+    min_confidence: MinConfidenceQuery = None,
 ) -> dict[str, Any]:
     """The top-``k`` explanation paths of the customer's prediction for a domain.
 
     Paths run customer -> evidence (tags, texts) -> cause -> domain and the needs
     the causes block, each with its share of the prediction and a sentence in ``lang``.
+    Only causes with confidence >= ``min_confidence`` are reported; none passing is the
+    honest "no strong driver found" (``no_strong_driver``).
     """
     return await answer_in_thread(
-        slot, reasoning.explanation, metrics, customer, domain, k, lang
+        slot, reasoning.explanation, metrics, customer, domain, k, lang, min_confidence
     )

@@ -73,11 +73,14 @@ def explanation(
     domain: str | None,
     k: int,
     lang: str,
+    min_confidence: float | None = None,
 ) -> dict[str, Any]:
     """Why ``customer`` is predicted (dis)satisfied with ``domain``: the top ``k`` paths."""
     chosen = resolve_domain(reasoner, domain)
     with timed(metrics, "explain"):
-        found = reasoner.explain(customer, chosen, k=k, lang=lang).to_dict()
+        found = reasoner.explain(
+            customer, chosen, k=k, lang=lang, min_confidence=min_confidence
+        ).to_dict()
     confidence = found.pop("confidence", {})
     found["causes"] = [
         {"cause": c, "weight": w, "confidence": confidence.get(c, 0.0)} for c, w in found["causes"]
