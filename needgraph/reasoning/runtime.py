@@ -260,10 +260,9 @@ class Reasoner:
             UnknownDomainError: A domain the model does not predict.
             ReasoningArgumentError: ``min_confidence`` outside [0, 1].
         """
-        from needgraph.reasoning.explain import MIN_CONFIDENCE, check_min_confidence, explain
+        from needgraph.reasoning.explain import MIN_CONFIDENCE, explain
 
         bar = MIN_CONFIDENCE if min_confidence is None else min_confidence
-        check_min_confidence(bar)
         self.check_domain(domain)
         with self.lock:
             self.customer_index(customer)
