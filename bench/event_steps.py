@@ -8,7 +8,7 @@ drawn from the folder's ``texts.jsonl`` (the text linker preloaded, as the serve
 prints p50/p95/max per step (``record``, ``refresh``, ``predict``, ``recommend``, ``total``),
 the slowest events, and every garbage collection that took over 20 ms.
 
-Example::
+Example (``--store neo4j`` runs on the Neo4j that ``NEO4J_URI`` and its siblings name)::
 
     cp /tmp/bench-100k/store.db /tmp/ev/store.db
     python bench/event_steps.py --store /tmp/ev/store.db --model /tmp/bench-100k/model.pt \\
@@ -28,14 +28,15 @@ from typing import Any
 
 def main() -> None:
     """Run the events and print the table."""
-    from needgraph.graph.sqlite import SqliteStore
+    from needgraph.config import Settings
+    from needgraph.graph.factory import open_store
     from needgraph.ingest.events import Event, EventKind
-    from needgraph.ontology.graph_schema import GRAPH_SCHEMA
     from needgraph.reasoning.live import apply_event
     from needgraph.reasoning.runtime import Reasoner
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--store", required=True, type=Path, help="SQLite store file (a copy)")
+    p.add_argument("--store", required=True,
+                   help="SQLite store file (a copy: events write), or neo4j (NEO4J_* set)")
     p.add_argument("--model", required=True, type=Path)
     p.add_argument("--data", required=True, type=Path, help="generator output folder")
     p.add_argument("--events", type=int, default=400)
@@ -47,7 +48,8 @@ def main() -> None:
                    help="tag changes, or complaint texts drawn from the folder's texts.jsonl")
     args = p.parse_args()
 
-    store = SqliteStore(args.store, schema=GRAPH_SCHEMA)
+    url = "neo4j" if args.store == "neo4j" else f"sqlite:///{Path(args.store).resolve()}"
+    store = open_store(Settings(store=url))
     started = time.perf_counter()
     reasoner = Reasoner.open(store, args.model)
     reasoner.warm_up()

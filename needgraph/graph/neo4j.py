@@ -94,16 +94,19 @@ class Neo4jStore(GraphStore):
         """URI and database (no credentials)."""
         return f"{self.uri} (database {self.database})"
 
+    # The queries of _write and _read RETURN scalars, lists and maps (``properties(n)``), never
+    # nodes, relationships or paths, so a row is ``dict(record)``: ``Record.data()`` would walk
+    # every value to convert graph entities there are none of (a third of a star read's time).
     def _write(self, query: str, **params: Any) -> list[dict[str, Any]]:
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
-            return [record.data() for record in tx.run(query, params)]
+            return [dict(record) for record in tx.run(query, params)]
 
         with self._driver.session(database=self.database) as session:
             return session.execute_write(work)
 
     def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
-            return [record.data() for record in tx.run(query, params)]
+            return [dict(record) for record in tx.run(query, params)]
 
         with self._driver.session(database=self.database) as session:
             return session.execute_read(work)
