@@ -58,11 +58,10 @@ def candidates(data_dir: Path, model_path: Path, n: int, seed: int) -> list[dict
                       for j in range(len(domains))]
             top = max(cs.confidence.values(), default=0.0)
             order = sorted(cs.confidence, key=lambda z: -cs.confidence[z])
+            links = {i: ctx.concepts.candidates(cs.items[i], case.domain) for i in cs.candidates}
             for cause, conf in cs.confidence.items():
-                support = [(cs.items[i], cs.attribution[i],
-                            ctx.concepts.candidates(cs.items[i], case.domain)[cause])
-                           for i in cs.candidates
-                           if cause in ctx.concepts.candidates(cs.items[i], case.domain)]
+                support = [(cs.items[i], cs.attribution[i], link[cause])
+                           for i, link in links.items() if cause in link]
                 texts = sum(it.kind != "tag" for it, _, _ in support)
                 observable = [
                     conf, conf / top if top else 0.0, order.index(cause), len(order), texts,
