@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from needgraph.reasoning.heads import HeadOutput
     from needgraph.reasoning.live_edges import CustomerEdges
     from needgraph.reasoning.model import SatisfactionGNN
+    from needgraph.reasoning.star_kernel import SageStarKernel
     from needgraph.reasoning.train import SatisfactionModel
 
 EdgeType = tuple[str, str, str]
@@ -150,6 +151,9 @@ class StarScorer:
         self.moved_in: dict[EdgeType, dict[int, tuple[Tensor, Tensor]]] = {}
         #: Where each customer's edges sit in the graph's tensors, per ``customer -> X`` type.
         self.placements: dict[EdgeType, CustomerEdges] = {}
+        #: Run ``sage`` members in closed form (:meth:`kernels`); ``False``: through modules.
+        self.use_kernels = True
+        self._kernels: list[SageStarKernel | None] | None = None
 
     # -- evidence ------------------------------------------------------------------------
     def edges_of(self, c: int, et: EdgeType) -> tuple[Tensor, Tensor]:
@@ -336,7 +340,14 @@ class StarScorer:
                 found = built[norm] = (sparse, conv_edges)
             return found
 
-        for member, layers in zip(self.model.members, self.states, strict=True):
+        kernels = [None] * len(self.states) if grad else self.kernels()
+        for member, layers, kernel in zip(self.model.members, self.states, kernels, strict=True):
+            if kernel is not None:  # the same computation in a few dozen calls
+                labels = None if self.labels is None else self.labels[c].unsqueeze(0)
+                sources = [srcs[et][0] for et in self.in_types]
+                raw = kernel.forward(x, sources, weights, layers, labels)
+                outputs.append(split_head(raw, member.n_domains))
+                continue
             n = {t: (v if t == "customer" else 0) for t in member.node_types}
             star = GraphInputs({"customer": x}, {}, {}, n)
             if self.labels is not None:  # label trick: the customer's shown labels, unchanged
@@ -364,6 +375,26 @@ class StarScorer:
                 raw = member.head(torch.cat([cur, wide], dim=-1))
             outputs.append(split_head(raw, member.n_domains))
         return outputs
+
+    def kernels(self) -> list[SageStarKernel | None]:
+        """Per member, its closed-form star pass, or ``None`` where the modules must run.
+
+        Built on first use (:mod:`needgraph.reasoning.star_kernel`); ``use_kernels = False``
+        keeps every member on its modules (tests and benchmarks compare the two).
+        """
+        if not self.use_kernels:
+            return [None] * len(self.states)
+        if self._kernels is None:
+            from needgraph.reasoning.star_kernel import SageStarKernel, StarKernelUnsupportedError
+
+            built: list[SageStarKernel | None] = []
+            for member in self.model.members:
+                try:
+                    built.append(SageStarKernel(member, self.in_types))
+                except StarKernelUnsupportedError:
+                    built.append(None)
+            self._kernels = built
+        return self._kernels
 
     def _adjacency(self, ww: Tensor, k: int, v: int, normalise: bool) -> Tensor:
         """Star adjacency ``[v, k]``: variant ``r`` <- source ``j`` with weight ``ww[r, j]``.
