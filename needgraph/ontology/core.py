@@ -68,6 +68,13 @@ class Ontology:
         self._by_id: dict[str, tuple[Concept, Location]] = {}
         for concept, where in self.entries:
             self._by_id.setdefault(concept.id, (concept, where))
+        # An ontology never changes once built (edits make a new one, :meth:`replace`), so the
+        # sorted concepts and each kind's are computed once: a recommendation reads the
+        # strategies on every call.
+        self._sorted = [self._by_id[cid][0] for cid in sorted(self._by_id)]
+        self._kinds: dict[str, list[Concept]] = {}
+        for concept in self._sorted:
+            self._kinds.setdefault(concept.kind, []).append(concept)
 
     # -- access ----------------------------------------------------------------------------
     def __contains__(self, concept_id: object) -> bool:
@@ -78,7 +85,7 @@ class Ontology:
 
     def __iter__(self) -> Iterator[Concept]:
         """Iterate over concepts sorted by id."""
-        return iter([self._by_id[cid][0] for cid in sorted(self._by_id)])
+        return iter(self._sorted)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -100,7 +107,7 @@ class Ontology:
 
     def by_kind(self, kind: str) -> list[Concept]:
         """Return the concepts of ``kind`` (e.g. ``"Need"``), sorted by id."""
-        return [concept for concept in self if concept.kind == kind]
+        return list(self._kinds.get(kind, ()))
 
     def counts(self) -> dict[str, int]:
         """Return the number of concepts per kind (kinds with none left out)."""

@@ -105,7 +105,7 @@ class CauseScores:
 
 
 def attribute(
-    ctx: Context, c: int, domain: str
+    ctx: Context, c: int, domain: str, evidence: Sequence[EvidenceItem] | None = None
 ) -> tuple[list[EvidenceItem], list[int], tuple[float, float, float, list[float]]]:
     """Two-point Shapley attribution of the customer's candidate evidence (one batched pass).
 
@@ -113,6 +113,7 @@ def attribute(
         ctx: Context.
         c: Customer index.
         domain: Domain id.
+        evidence: The customer's evidence items (default: :meth:`StarScorer.evidence`).
 
     Returns:
         ``(items, candidates, (p, score, p_none, attribution))`` for ``domain``: ``p`` /
@@ -124,7 +125,7 @@ def attribute(
 
     scorer, concepts = ctx.scorer, ctx.concepts
     d = _domain_index(scorer, domain)
-    items = scorer.evidence(c)
+    items = scorer.evidence(c) if evidence is None else list(evidence)
     cand = [i for i, it in enumerate(items) if concepts.candidates(it, domain)]
     m = len(cand)
     # full, no cause evidence, leave-one-out (m), add-one-in (m): one batched star pass
@@ -145,6 +146,7 @@ def cause_scores(
     min_weight: float = MIN_WEIGHT,
     min_confidence: float = MIN_CONFIDENCE,
     relative: float = RELATIVE_CONFIDENCE,
+    evidence: Sequence[EvidenceItem] | None = None,
 ) -> CauseScores:
     """Attribute the customer's evidence with the model and rank the causes it points to.
 
@@ -155,11 +157,12 @@ def cause_scores(
         min_weight: Smallest reported cause weight (log-odds of P(dissatisfied)).
         min_confidence: Smallest reported cause confidence (in [0, 1]).
         relative: Causes below this fraction of the highest confidence are not reported.
+        evidence: The customer's evidence items (default: :meth:`StarScorer.evidence`).
 
     Returns:
         The customer's :class:`CauseScores` for ``domain``.
     """
-    items, cand, (p, score, p_none, attribution) = attribute(ctx, c, domain)
+    items, cand, (p, score, p_none, attribution) = attribute(ctx, c, domain, evidence)
     scored = rank_items(ctx, items, cand, attribution, domain, min_weight, min_confidence, relative)
     ranked = scored.ranked
     return CauseScores(

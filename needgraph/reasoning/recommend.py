@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import weakref
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from needgraph.graph.base import GraphStore
     from needgraph.ontology.core import Ontology
+    from needgraph.reasoning.star import EvidenceItem
     from needgraph.reasoning.train import SatisfactionModel
 
 #: Pseudo-count of the acceptance-rate prior.
@@ -271,10 +272,18 @@ def warm_up(store: GraphStore, ctx: Context) -> None:
     _customers_with_cause(ctx, "")  # builds the index of every cause
 
 
-def customer_bins(ctx: Context, c: int) -> dict[str, str]:
-    """``{tag id: bin id}`` of customer ``c`` (from its HAS_TAG bins)."""
+def customer_bins(
+    ctx: Context, c: int, items: Sequence[EvidenceItem] | None = None
+) -> dict[str, str]:
+    """``{tag id: bin id}`` of customer ``c`` (from its HAS_TAG bins).
+
+    Args:
+        ctx: Context.
+        c: Customer index.
+        items: The customer's evidence items, when the caller has them already.
+    """
     out: dict[str, str] = {}
-    for it in ctx.scorer.evidence(c):
+    for it in ctx.scorer.evidence(c) if items is None else items:
         if it.kind == "tag":
             tag, _, b = it.key.partition("=")
             out[tag] = b
@@ -350,10 +359,11 @@ def recommend(
     c = ctx.scorer.index.get(customer)
     if c is None:
         raise KeyError(f"unknown customer {customer!r}")
-    eligible = eligible_strategies(ontology, customer_bins(ctx, c))
+    evidence = ctx.scorer.evidence(c)
+    eligible = eligible_strategies(ontology, customer_bins(ctx, c, evidence))
     if not eligible:
         return []
-    cs = cause_scores(ctx, c, domain)
+    cs = cause_scores(ctx, c, domain, evidence=evidence)
     d = ctx.scorer.domains.index(domain)
     causes = [cz for cz, _ in cs.ranked]
     top = tuple(sorted(causes[:3]))
