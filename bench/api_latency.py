@@ -1,4 +1,4 @@
-"""Serving latency of the API under concurrent load from a second process (locust).
+"""Serving latency of the API under concurrent load from a second process (locust or wrk).
 
 Starts ``needgraph serve`` on a store with a trained model, waits until ``/readyz`` says ready,
 issues an engine key, warms every operation up, then runs locust headless (a separate process)
@@ -6,6 +6,10 @@ once per operation: ``--users`` concurrent clients sending requests back to back
 ``--wait`` adds think time) for ``--duration`` seconds, each for a random customer of a seeded
 sample. Reports p50/p95/p99 (ms) and throughput (requests/s) per operation, as JSON and as a
 Markdown table, optionally appended to ``bench/RESULTS.md``.
+
+The load generator (``--loader``): ``locust`` (``bench/locustfile.py``), ``wrk``
+(``bench/wrk_load.lua``; Debian's ``wrk`` package; about a tenth of locust's CPU per request, which
+matters when it shares the server's two cores), or ``locust,wrk`` for both in turn per operation.
 
 Operations: ``predict`` (every domain), ``explain`` and ``recommend`` (one domain, k=3),
 ``event_tag`` (a tag change: record it, refresh the customer's star, predict, recommend every
@@ -30,6 +34,7 @@ import random
 import resource
 import secrets
 import shlex
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -40,6 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -166,7 +172,8 @@ def run_locust(base: str, op: str, users: int, seconds: int, env: dict[str, str]
     with stats.open(encoding="utf-8") as handle:
         row = next((r for r in csv.DictReader(handle) if r["Name"] == op), None)
     if row is None:  # not one answer inside the run (all slower than it): say so, go on
-        return {"op": op, "users": users, "seconds": seconds, "requests": 0, "failures": 0,
+        return {"op": op, "users": users, "seconds": seconds, "loader": "locust",
+                "requests": 0, "failures": 0,
                 "p50_ms": float("nan"), "p95_ms": float("nan"), "p99_ms": float("nan"),
                 "mean_ms": float("nan"), "rps": 0.0, "server_cpu_ms": float("nan"),
                 "locust_cpu_ms": float("nan")}
@@ -174,6 +181,7 @@ def run_locust(base: str, op: str, users: int, seconds: int, env: dict[str, str]
         "op": op,
         "users": users,
         "seconds": seconds,
+        "loader": "locust",
         "requests": int(row["Request Count"]),
         "failures": int(row["Failure Count"]),
         "p50_ms": float(row["50%"]),
@@ -183,6 +191,78 @@ def run_locust(base: str, op: str, users: int, seconds: int, env: dict[str, str]
         "rps": round(float(row["Requests/s"]), 1),
         "server_cpu_ms": round(1000 * server_cpu / max(1, int(row["Request Count"])), 2),
         "locust_cpu_ms": round(1000 * locust_cpu / max(1, int(row["Request Count"])), 2),
+    }
+
+
+def request_lines(op: str, inputs: dict[str, Any], k: int = 3, lang: str = "en") -> list[str]:
+    """The requests of ``op`` for ``bench/wrk_load.lua``, one per line (method, path, body).
+
+    The same operations as ``bench/locustfile.py``: one line per sampled customer (a tag event
+    per customer and tag value, a complaint text paired with each customer). An event body's
+    ``@ID@`` becomes a fresh event id in wrk, so every event is recorded, never a duplicate.
+    """
+    rng = random.Random(0)
+    query = urlencode({"domain": inputs["domain"], "k": k, "lang": lang})
+    lines = []
+    for customer in inputs["customers"]:
+        if op == "predict":
+            lines.append(f"GET\t/v1/customers/{customer}/prediction")
+        elif op in ("explain", "recommend"):
+            path = "explanation" if op == "explain" else "recommendations"
+            lines.append(f"GET\t/v1/customers/{customer}/{path}?{query}")
+        else:
+            bodies: list[dict[str, Any]] = []
+            if op == "event_tag":
+                bodies = [{"kind": "tag_change", "tag": inputs["tag"], "value": value}
+                          for value in inputs["tag_values"]]
+            elif op == "event_text":
+                text = rng.choice(inputs["texts"])
+                bodies = [{"kind": "complaint_text", "text": text["text"],
+                           "lang": text["lang"]}]
+            else:
+                raise SystemExit(f"unknown operation {op!r}")
+            for body in bodies:
+                full = {"event_id": "@ID@", "customer": customer, **body}
+                lines.append(f"POST\t/v1/events?{urlencode({'k': k, 'lang': lang})}\t"
+                             + json.dumps(full, ensure_ascii=True))
+    return lines
+
+
+def run_wrk(base: str, op: str, users: int, seconds: int, env: dict[str, str],
+            folder: Path, server_pid: int) -> dict[str, Any]:
+    """Run one wrk load (``bench/wrk_load.lua``) in a separate process; same fields as locust.
+
+    wrk keeps ``users`` connections, each a closed-loop client, on one thread. Its CPU per
+    request is a small fraction of locust's, so it takes little from the server's two cores.
+    """
+    if shutil.which("wrk") is None:
+        raise SystemExit("--loader wrk needs wrk on PATH (Debian: apt-get install wrk)")
+    inputs = json.loads(Path(env["BENCH_INPUTS"]).read_text(encoding="utf-8"))
+    requests_file = folder / f"{op}.requests"
+    requests_file.write_text("\n".join(request_lines(op, inputs)) + "\n", encoding="utf-8")
+    result_file = folder / f"{op}-u{users}-wrk.json"
+    cmd = ["wrk", "-t", "1", "-c", str(users), "-d", f"{seconds}s", "--timeout", "30s",
+           "-s", str(REPO / "bench" / "wrk_load.lua"), base]
+    server_before = cpu_seconds(server_pid)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(cmd, env={**env, "BENCH_REQUESTS": str(requests_file),
+                                    "BENCH_RESULT": str(result_file)},
+                          capture_output=True, text=True, timeout=seconds + 300)
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = cpu_seconds(server_pid) - server_before
+    load_cpu = (children_after.ru_utime + children_after.ru_stime
+                - children_before.ru_utime - children_before.ru_stime)
+    if done.returncode != 0 or not result_file.is_file():
+        raise SystemExit(f"wrk failed ({done.returncode}): {done.stderr[-2000:]}")
+    row = json.loads(result_file.read_text(encoding="utf-8"))
+    answers = max(1, int(row["requests"]))
+    return {
+        "op": op, "users": users, "seconds": seconds, "loader": "wrk",
+        "requests": int(row["requests"]), "failures": int(row["errors"]) + int(row["non2xx"]),
+        "p50_ms": row["p50_ms"], "p95_ms": row["p95_ms"], "p99_ms": row["p99_ms"],
+        "mean_ms": round(row["mean_ms"], 1), "rps": round(row["requests"] / row["seconds"], 1),
+        "server_cpu_ms": round(1000 * server_cpu / answers, 2),
+        "locust_cpu_ms": round(1000 * load_cpu / answers, 2),
     }
 
 
@@ -235,16 +315,17 @@ def machine() -> str:
 def markdown(result: dict[str, Any]) -> str:
     """The results as a RESULTS.md section body (table rows per run)."""
     lines = [
-        "| store | op | clients | requests | failures | p50 ms | p95 ms | p99 ms | req/s "
-        "| server CPU ms/answer | locust CPU ms/answer | target p95 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| store | op | load | clients | requests | failures | p50 ms | p95 ms | p99 ms | req/s "
+        "| server CPU ms/answer | load generator CPU ms/answer | target p95 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in result["runs"]:
         target = TARGETS_MS.get(run["op"])
         verdict = "" if target is None or run["users"] != result["users"] else (
             f"< {target:.0f}: {'met' if run['p95_ms'] < target else 'missed'}")
         lines.append(
-            f"| {result['label']} | {run['op']} | {run['users']} | {run['requests']} | "
+            f"| {result['label']} | {run['op']} | {run.get('loader', 'locust')} | "
+            f"{run['users']} | {run['requests']} | "
             f"{run['failures']} | {run['p50_ms']:.0f} | {run['p95_ms']:.0f} | "
             f"{run['p99_ms']:.0f} | {run['rps']} | {run.get('server_cpu_ms', '')} | "
             f"{run.get('locust_cpu_ms', '')} | {verdict} |")
@@ -262,6 +343,9 @@ def main() -> None:
     p.add_argument("--label", default=None, help="store name in the table")
     p.add_argument("--domain", default=None, help="domain (default: the model's first)")
     p.add_argument("--ops", default=",".join(OPS), help="comma-separated operations")
+    p.add_argument("--loader", default="locust",
+                   help="load generator in the second process: locust, wrk (far less CPU per "
+                        "request), or both in turn per operation (locust,wrk)")
     p.add_argument("--users", type=int, default=16, help="concurrent clients")
     p.add_argument("--workers", type=int, default=1, help="server worker processes")
     p.add_argument("--single", action="store_true", help="also run each op with 1 client")
@@ -275,6 +359,9 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=None, help="JSON results file")
     p.add_argument("--append", type=Path, default=None, help="append a section to this file")
     args = p.parse_args()
+    loaders = [name for name in args.loader.split(",") if name]
+    if not loaders or set(loaders) - {"locust", "wrk"}:
+        p.error(f"--loader {args.loader!r}: choose locust, wrk or locust,wrk")
     work = Path(tempfile.mkdtemp(prefix="needgraph-api-bench-"))
     store = copy_sqlite(args.store, work) if args.copy_sqlite else args.store
     admin = "bench-" + secrets.token_urlsafe(24)
@@ -304,17 +391,20 @@ def main() -> None:
         for op in ops:
             for users in ([1] if args.single else []) + [args.users]:
                 seconds = args.duration if users == args.users else max(15, args.duration // 2)
-                run = run_locust(server.base, op, users, seconds, load_env, work,
-                                 server.proc.pid)
-                print(json.dumps(run), flush=True)
-                runs.append(run)
+                for loader in loaders:
+                    load = run_wrk if loader == "wrk" else run_locust
+                    run = load(server.base, op, users, seconds, load_env, work,
+                               server.proc.pid)
+                    print(json.dumps(run), flush=True)
+                    runs.append(run)
     finally:
         server.stop()
     result = {
         "label": args.label or store.split(":")[0], "store": store, "model": info["model_id"],
         "domain": domain, "users": args.users, "workers": args.workers, "wait_s": args.wait,
         "ready_s": round(ready_s, 1),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+        "loaders": loaders, "machine": machine(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python " + shlex.join(sys.argv), "runs": runs,
     }
     table = markdown(result)
