@@ -107,6 +107,7 @@ def create_app(
             yield
         finally:
             runner.shutdown(api_settings.shutdown_grace_seconds)
+            slot.close()
             store.close()
             log.info("service stopped")
 

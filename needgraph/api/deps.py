@@ -12,6 +12,8 @@ single hand-off (:func:`answer_in_thread`) this saved 1-2 ms of server CPU per r
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import UnionType
@@ -116,6 +118,32 @@ async def answer_in_thread(
         return answer(slot.serving(), *args, **kwargs)
 
     return await run_in_threadpool(run)
+
+
+async def answer_in_order(
+    slot: ModelSlot,
+    answer: Callable[Concatenate[Reasoner, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """Like :func:`answer_in_thread`, in the slot's one answer thread, in arrival order.
+
+    The single-item reads (prediction, explanation, recommendations) take turns on the
+    reasoner's lock anyway. From a pool, the threads waiting for it are woken in no order: under
+    16 clients some requests waited behind many others (a long p95 tail). One thread answers
+    them first come, first served, and a request whose client left before its turn is
+    dropped unanswered (``bench/RESULTS.md``, "Reads in arrival order").
+
+    Raises:
+        ModelNotLoadedError: No model is loaded (503).
+    """
+
+    def run() -> T:
+        return answer(slot.serving(), *args, **kwargs)
+
+    context = contextvars.copy_context()  # the request id reaches the thread's log records
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(slot.answers, context.run, run)
 
 
 async def get_principal(

@@ -1,4 +1,4 @@
-"""The closed-form star pass gives what the member's modules give, and steps aside where it cannot."""
+"""The closed-form star pass gives what the modules give, and steps aside where it cannot."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def _variants(scorer: StarScorer, c: int, seed: int) -> tuple[Any, dict[Any, Any
     ids=["sum", "mean+norm+3layers", "label-trick"],
 )
 def test_kernel_outputs_equal_the_modules(graph: Any, config: ModelConfig) -> None:
-    store, data, schema = graph
+    _store, data, schema = graph
     model = _fit(data, schema, config, bags=2)
     scorer = StarScorer(model, data)
     assert all(k is not None for k in scorer.kernels())  # every member runs in closed form
@@ -102,7 +102,7 @@ def test_explanations_are_the_same_either_way(graph: Any) -> None:
 
 
 def test_other_architectures_keep_the_module_path(graph: Any) -> None:
-    store, data, schema = graph
+    _store, data, schema = graph
     model = _fit(data, schema, ModelConfig(arch="rgcn", hidden=16, bases=2, dropout=0.1))
     with pytest.raises(StarKernelUnsupportedError, match="'rgcn'"):
         SageStarKernel(model.members[0], [])

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from needgraph.api.deps import MetricsDep, ModelSlotDep, Reader, answer_in_thread
+from needgraph.api.deps import MetricsDep, ModelSlotDep, Reader, answer_in_order
 from needgraph.api.routes.params import (
     CustomerPath,
     DomainQuery,
@@ -42,6 +42,6 @@ async def explain(
     Only causes with confidence >= ``min_confidence`` are reported; none passing is the
     honest "no strong driver found" (``no_strong_driver``).
     """
-    return await answer_in_thread(
+    return await answer_in_order(
         slot, reasoning.explanation, metrics, customer, domain, k, lang, min_confidence
     )

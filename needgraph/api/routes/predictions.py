@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from needgraph.api.deps import MetricsDep, ModelSlotDep, Reader, ReasonerDep, answer_in_thread
+from needgraph.api.deps import MetricsDep, ModelSlotDep, Reader, ReasonerDep, answer_in_order
 from needgraph.api.routes.params import CustomerPath, DomainQuery
 from needgraph.api.schemas.reasoning import (
     PredictionBatchCreate,
@@ -35,7 +35,7 @@ async def predict_one(
     An unknown customer is 404 naming it; a domain the model does not predict is 422 listing
     the ones it does.
     """
-    found = await answer_in_thread(slot, reasoning.predict, metrics, [customer], domain)
+    found = await answer_in_order(slot, reasoning.predict, metrics, [customer], domain)
     return found[0]
 
 

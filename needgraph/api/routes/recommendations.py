@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from needgraph.api.deps import MetricsDep, ModelSlotDep, Reader, ReasonerDep, answer_in_thread
+from needgraph.api.deps import MetricsDep, ModelSlotDep, Reader, ReasonerDep, answer_in_order
 from needgraph.api.routes.params import (
     CostAwareQuery,
     CustomerPath,
@@ -44,7 +44,7 @@ async def recommend(
     Ranked by expected change of the score: acceptance rate among similar customers x model
     uplift.
     """
-    found = await answer_in_thread(
+    found = await answer_in_order(
         slot, reasoning.recommendations, metrics, [customer], domain, k, cost_aware, lang
     )
     return found[0]

@@ -19,6 +19,7 @@ import gc
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -64,6 +65,9 @@ class ModelSlot:
         self._reasoner: Reasoner | None = None
         self._load_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        #: The one thread that answers reads with the model, in arrival order (see
+        #: :func:`needgraph.api.deps.answer_in_order`).
+        self.answers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="needgraph-answer")
 
     # -- loading --------------------------------------------------------------------------
     def model_path(self) -> Path:
@@ -208,6 +212,10 @@ class ModelSlot:
             if refreshed:
                 self.metrics.live_synced.inc(refreshed)
         return reasoner
+
+    def close(self) -> None:
+        """Stop the answer thread after the answers it has started or queued (at shutdown)."""
+        self.answers.shutdown(wait=True)
 
     def serving_or_none(self) -> Reasoner | None:
         """Like :meth:`serving`, but ``None`` when no model is loaded."""
