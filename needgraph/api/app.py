@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from needgraph import __version__
+from needgraph.api.balance import RebalanceMiddleware, worker_table
 from needgraph.api.context import install_context_filter
 from needgraph.api.deps import reject_repeated_query
 from needgraph.api.metrics import ApiMetrics
@@ -101,6 +102,9 @@ def create_app(
             ReadinessCheck("model", slot.check),
         ]
         runner.start()
+        table = worker_table()  # this worker's slot among several (None: the only one)
+        if table is not None:
+            metrics.track_connections(table.counts)
         log.info("service started", extra={"store": store.describe(), "version": __version__})
         slot.start()
         try:
@@ -109,6 +113,8 @@ def create_app(
             runner.shutdown(api_settings.shutdown_grace_seconds)
             slot.close()
             store.close()
+            if table is not None:
+                table.release()
             log.info("service stopped")
 
     app = FastAPI(
@@ -134,5 +140,6 @@ def create_app(
         overrides=dict.fromkeys(UPLOAD_ROUTES, api_settings.max_upload_bytes),
     )
     app.add_middleware(RequestContextMiddleware, metrics=metrics, routes=app.router.routes)
+    app.add_middleware(RebalanceMiddleware, metrics=metrics)  # outermost; one worker: no-op
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

@@ -24,6 +24,8 @@ route count as ``<unmatched>``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -114,6 +116,19 @@ class ApiMetrics:
             ("writer",),
             registry=self.registry,
         )
+        self.worker_connections = Gauge(
+            "needgraph_worker_connections",
+            "Open HTTP connections of each worker (slot) of `needgraph serve --workers N`.",
+            ("slot",),
+            registry=self.registry,
+        )
+        self.rebalanced = Counter(
+            "needgraph_connections_rebalanced",
+            "Connections this worker closed after an answer because it held more than its "
+            "share (the client reconnects, maybe to another worker).",
+            registry=self.registry,
+        )
+        self._connection_counts: Callable[[], list[int]] | None = None
         for op in INFERENCE_OPS:
             self.inference.labels(op)
         for status in ("submitted", "done", "failed", "interrupted"):
@@ -127,6 +142,13 @@ class ApiMetrics:
         self.requests.labels(method, route, code).inc()
         self.latency.labels(method, route, code).observe(seconds)
 
+    def track_connections(self, counts: Callable[[], list[int]]) -> None:
+        """Report ``counts()`` (open connections per worker) as ``needgraph_worker_connections``."""
+        self._connection_counts = counts
+
     def render(self) -> bytes:
         """Return the text exposition of every metric."""
+        if self._connection_counts is not None:
+            for slot, count in enumerate(self._connection_counts()):
+                self.worker_connections.labels(str(slot)).set(count)
         return generate_latest(self.registry)

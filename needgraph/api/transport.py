@@ -1,5 +1,7 @@
 """The HTTP protocol ``needgraph serve`` runs: uvicorn's, with ``TCP_NODELAY`` on every connection.
 
+It also counts each worker's open connections for :mod:`needgraph.api.balance`.
+
 With ``--workers`` > 1 uvicorn binds the listening socket itself (``socket.socket(family)``, whose
 ``proto`` is 0), and asyncio then skips ``TCP_NODELAY`` on the accepted connections (it sets it
 only for ``proto == IPPROTO_TCP``). uvicorn writes a response's head and body separately, so with
@@ -16,6 +18,8 @@ import socket
 from contextlib import suppress
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+from needgraph.api import balance
 
 __all__ = ["PROTOCOL", "NoDelayHTTPProtocol", "set_nodelay"]
 
@@ -38,6 +42,16 @@ class NoDelayHTTPProtocol(AutoHTTPProtocol):  # type: ignore[valid-type,misc]
     """uvicorn's HTTP/1.1 protocol (httptools when installed, else h11), ``TCP_NODELAY`` on."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Set ``TCP_NODELAY``, then let uvicorn take the connection."""
+        """Set ``TCP_NODELAY``, count the connection, then let uvicorn take it."""
         set_nodelay(transport)
+        table = balance.worker_table()
+        if table is not None:
+            table.opened()
         super().connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Count the connection gone (:mod:`needgraph.api.balance`), then let uvicorn end it."""
+        table = balance.worker_table()
+        if table is not None:
+            table.closed()
+        super().connection_lost(exc)

@@ -12,17 +12,24 @@ by a hash of the connection's addresses and ports.
 The parent binds (never listens on) a socket with the option first: it fails early with a clear
 message when the port is taken, and resolves ``--port 0`` to one free port for all workers.
 Where the option does not exist (Windows), uvicorn's shared socket is used.
+
+The hash spreads new connections, not load: kept-alive connections stay where they landed. The
+parent also creates the table in which the workers count their connections, so one holding more
+than its share asks clients to reconnect (:mod:`needgraph.api.balance`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 from contextlib import closing
 
 from uvicorn.config import STARTUP_FAILURE, Config
 from uvicorn.supervisors import multiprocess
+
+from needgraph.api.balance import TABLE_ENV, create_table
 
 log = logging.getLogger("needgraph.api")
 
@@ -110,7 +117,11 @@ def run_workers(config: Config) -> None:
         # global; swap in ours for the supervisor's lifetime.
         original = multiprocess.Process
         multiprocess.Process = ReusePortProcess  # type: ignore[misc]
+        table = create_table(config.workers)  # the workers' connection counts (balance.py)
+        os.environ[TABLE_ENV] = str(table)  # workers are spawned: they inherit it
         try:
             multiprocess.Multiprocess(config, sockets=[]).run()
         finally:
             multiprocess.Process = original  # type: ignore[misc]
+            os.environ.pop(TABLE_ENV, None)
+            table.unlink(missing_ok=True)

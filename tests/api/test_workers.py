@@ -31,6 +31,7 @@ from tests.api.reasoning_data import quiet_customers
 HOME = "domain.home_net"
 WRITER = re.compile(r'needgraph_worker_info\{writer="([0-9a-f]+)"\} 1\.0')
 SYNCED = re.compile(r"^needgraph_live_synced_customers_total ([0-9.e+]+)$", re.M)
+CONNECTIONS = re.compile(r'^needgraph_worker_connections\{slot="\d+"\} ([0-9.e+]+)$', re.M)
 
 
 
@@ -149,27 +150,42 @@ def test_outcomes_reach_the_other_workers_acceptance_rates(
     assert rates() == {expected}
 
 
-def test_connections_opened_together_are_spread_over_the_workers(
+def test_kept_alive_connections_end_up_evenly_spread_over_the_workers(
     two_workers: tuple[Api, str],
 ) -> None:
-    """16 clients connecting at once (an engine's pool) reach both workers, not only the first.
+    """16 clients that keep their connections (an engine's pool) end up 8 on each worker.
 
     Each worker listens on its own ``SO_REUSEPORT`` socket and the kernel hashes connections over
-    them (all 16 on one of two workers: probability 2^-15). With one shared socket, the worker
-    that woke first accepted every waiting connection, and a load test once saw all 16 on one.
+    them; a worker holding more than its share answers with ``Connection: close`` until the
+    clients' new connections even the split (``needgraph.api.balance``). The split is read from
+    ``needgraph_worker_connections`` (every worker's count, from their shared table) while the
+    clients send requests back to back.
     """
     _api, base = two_workers
     clients = [httpx.Client(base_url=base, timeout=60) for _ in range(16)]
-    try:
-        def writer_of(client: httpx.Client) -> str:
-            first = WRITER.findall(client.get("/metrics").text)
-            again = WRITER.findall(client.get("/metrics").text)  # same kept-alive connection
-            assert first == again and len(first) == 1
-            return first[0]
+    stop = time.monotonic() + 8
 
+    def busy(client: httpx.Client) -> int:
+        sent = 0
+        while time.monotonic() < stop:
+            assert client.get("/livez").status_code == 200
+            sent += 1
+        return sent
+
+    splits: list[list[int]] = []
+    try:
         with ThreadPoolExecutor(16) as pool:
-            writers = list(pool.map(writer_of, clients))
+            sent = pool.map(busy, clients)
+            time.sleep(1.0)
+            while time.monotonic() < stop - 1.0:
+                text = httpx.get(f"{base}/metrics", timeout=30).text  # one more connection
+                splits.append(sorted(int(float(n)) for n in CONNECTIONS.findall(text)))
+                if splits[-1][-1] - splits[-1][0] <= 1:
+                    break
+                time.sleep(0.2)
+            assert min(sent) > 0
     finally:
         for client in clients:
             client.close()
-    assert len(set(writers)) == 2, writers
+    assert splits and all(len(split) == 2 for split in splits), splits
+    assert splits[-1][-1] - splits[-1][0] <= 1 and sum(splits[-1]) >= 16, splits
