@@ -129,9 +129,11 @@ def attribute(
     cand = [i for i, it in enumerate(items) if concepts.candidates(it, domain)]
     m = len(cand)
     # full, no cause evidence, leave-one-out (m), add-one-in (m): one batched star pass
-    variants: list[list[int]] = [[], cand] + [[i] for i in cand]
-    variants += [[j for j in cand if j != i] for i in cand]
-    p, s = scorer.score(c, variants, items)
+    one = torch.eye(m, dtype=torch.bool)
+    drop = torch.zeros(2 + 2 * m, len(items), dtype=torch.bool)
+    drop[:, cand] = torch.cat([torch.zeros(1, m, dtype=torch.bool),
+                               torch.ones(1, m, dtype=torch.bool), one, ~one])
+    p, s = scorer.score_drop(c, drop, items)
     lo = torch.logit(p[:, d].double(), eps=1e-6).tolist()  # log-odds: no saturation near 0 / 1
     attribution = [0.0] * len(items)
     for r, i in enumerate(cand):

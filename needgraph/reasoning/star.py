@@ -230,7 +230,22 @@ class StarScorer:
         drop = torch.zeros(v, m, dtype=torch.bool)  # [v, m]: item removed in variant
         if rows_l:
             drop[rows_l, cols_l] = True
-        touched = sorted(set(cols_l))
+        return self.score_drop(c, drop, items)
+
+    def score_drop(
+        self, c: int, drop: Tensor, items: Sequence[EvidenceItem]
+    ) -> tuple[Tensor, Tensor]:
+        """Like :meth:`score`, with the variants as a matrix: ``drop[r, i]`` removes item ``i``.
+
+        Args:
+            c: Customer index.
+            drop: ``[v, len(items)]`` booleans.
+            items: The customer's evidence items (:meth:`evidence`).
+        """
+        import torch
+
+        v = int(drop.shape[0])
+        touched = drop.any(0).nonzero().flatten().tolist()
         masks: dict[EdgeType, Tensor] = {}
         for et in self.in_types:
             masks[et] = torch.ones(v, int(self.edges_of(c, et)[0].numel()))
