@@ -132,7 +132,8 @@ async def answer_in_order(
     reasoner's lock anyway. From a pool, the threads waiting for it are woken in no order: under
     16 clients some requests waited behind many others (a long p95 tail). One thread answers
     them first come, first served, and a request whose client left before its turn is
-    dropped unanswered (``bench/RESULTS.md``, "Reads in arrival order").
+    dropped unanswered (``bench/RESULTS.md``, "Closed-form star, reads in arrival order, even
+    connections").
 
     Raises:
         ModelNotLoadedError: No model is loaded (503).
