@@ -20,6 +20,7 @@ from needgraph.graph.records import (
     GraphCounts,
     Node,
     NodeRef,
+    Outgoing,
     Path,
     PathStep,
     Relationship,
@@ -264,6 +265,43 @@ class GraphStore(WriteTokens, ABC):
         keys = list(dict.fromkeys(end_keys))
         return self._get_relationships(start, rel_type, end_label, keys) if keys else {}
 
+    def outgoing(
+        self,
+        starts: Sequence[NodeRef],
+        rel_types: Sequence[str],
+        end_props: Sequence[str] = (),
+    ) -> Outgoing:
+        """Return the ``rel_types`` relationships leaving ``starts``, in one read.
+
+        For callers that need a node's relationships but the properties of only some of the
+        nodes they reach: re-reading a customer's star (:mod:`needgraph.reasoning.live_star`)
+        needs its ~180 ``HAS_TAG`` relationships with their values and the properties of its
+        few utterances and offers, never those of the tag bins. A 2-hop
+        :meth:`neighbourhood` read all of them and looked for more relationships beyond every
+        tag bin.
+
+        Args:
+            starts: The nodes whose relationships to read; one that does not exist has none.
+            rel_types: Relationship types to follow (at least one).
+            end_props: Labels whose end nodes come back with their properties in ``ends``.
+
+        Returns:
+            The relationships (in the store's order: the embedded store's is the order they
+            were written) and the end nodes of the ``end_props`` labels.
+        """
+        if not rel_types:
+            raise SchemaViolationError("outgoing needs at least one relationship type")
+        for ref in starts:
+            self._check_ref(ref)
+        for rel_type in rel_types:
+            self.schema.check_type(rel_type)
+        for label in end_props:
+            self.schema.check_label(label)
+        refs = list(dict.fromkeys(starts))
+        if not refs:
+            return Outgoing(())
+        return self._outgoing(refs, list(dict.fromkeys(rel_types)), list(dict.fromkeys(end_props)))
+
     def neighbourhood(
         self,
         centre: NodeRef,
@@ -441,6 +479,12 @@ class GraphStore(WriteTokens, ABC):
     def _get_relationships(
         self, start: NodeRef, rel_type: str, end_label: str, end_keys: list[str]
     ) -> dict[str, Relationship]: ...
+
+    @abstractmethod
+    def _outgoing(
+        self, starts: list[NodeRef], rel_types: list[str], end_props: list[str]
+    ) -> Outgoing:
+        """Relationships of ``rel_types`` leaving ``starts``; ends of ``end_props`` labels."""
 
     @abstractmethod
     def _expand(

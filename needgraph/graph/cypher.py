@@ -130,6 +130,17 @@ def expand(label: str, direction: str) -> str:
     )
 
 
+def outgoing(label: str) -> str:
+    """Relationships of ``$types`` leaving ``$keys`` of ``label``; props of ``$with_props`` ends."""
+    return (
+        f"UNWIND $keys AS k MATCH (n:{ident(label)} {{key: k}})-[r]->(m) "
+        "WHERE type(r) IN $types "
+        "RETURN k AS here, type(r) AS type, properties(r) AS rprops, labels(m) AS labels, "
+        "m.key AS key, CASE WHEN any(l IN labels(m) WHERE l IN $with_props) "
+        "THEN properties(m) END AS props"
+    )
+
+
 def path_pattern(start_label: str, steps: tuple[PathStep, ...], with_end: bool) -> str:
     """A MATCH for a typed walk from ``$start`` (to ``$end_key`` of ``$end_label``)."""
     parts = [f"MATCH p = (n0:{ident(start_label)} {{key: $start}})"]

@@ -22,6 +22,7 @@ from needgraph.graph.records import (
     GraphCounts,
     Node,
     NodeRef,
+    Outgoing,
     Path,
     PathStep,
     Relationship,
@@ -204,6 +205,26 @@ class Neo4jStore(GraphStore):
             if label in self.schema.labels:
                 return label
         raise StoreUnavailableError(f"node with labels {labels} is outside the graph schema")
+
+    def _outgoing(
+        self, starts: list[NodeRef], rel_types: list[str], end_props: list[str]
+    ) -> Outgoing:
+        by_label: dict[str, list[str]] = defaultdict(list)
+        for ref in starts:
+            by_label[ref.label].append(ref.key)
+        rels: list[Relationship] = []
+        ends: dict[NodeRef, Node] = {}
+        for label, keys in by_label.items():
+            here = {key: NodeRef(label, key) for key in keys}
+            rows = self._read(cypher.outgoing(label), keys=keys, types=rel_types,
+                              with_props=end_props)
+            for row in rows:
+                end = NodeRef(self._label_of(row["labels"]), row["key"])
+                rels.append(Relationship(row["type"], here[row["here"]], end,
+                                         _props(row["rprops"])))
+                if row["props"] is not None:
+                    ends[end] = Node(end.label, end.key, _props(row["props"]))
+        return Outgoing(tuple(rels), ends)
 
     def _expand(
         self,

@@ -76,6 +76,19 @@ class Subgraph:
 
 
 @dataclass(frozen=True, slots=True)
+class Outgoing:
+    """Relationships leaving some nodes, with the end nodes of the labels asked for.
+
+    Attributes:
+        relationships: The relationships, in the order they were written.
+        ends: End nodes with their properties, only those of the labels asked for.
+    """
+
+    relationships: tuple[Relationship, ...]
+    ends: dict[NodeRef, Node] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class GraphCounts:
     """Node counts per label and relationship counts per type."""
 

@@ -24,6 +24,7 @@ from needgraph.graph.records import (
     GraphCounts,
     Node,
     NodeRef,
+    Outgoing,
     PathStep,
     Properties,
     Relationship,
@@ -264,6 +265,39 @@ class SqliteStore(GraphStore):
                     end = NodeRef(end_label, key)
                     found[key] = Relationship(rel_type, start, end, json.loads(props))
         return found
+
+    def _outgoing(
+        self, starts: list[NodeRef], rel_types: list[str], end_props: list[str]
+    ) -> Outgoing:
+        by_label: dict[str, list[str]] = {}
+        for ref in starts:
+            by_label.setdefault(ref.label, []).append(ref.key)
+        type_marks = ",".join("?" * len(rel_types))
+        props_of = "NULL"
+        if end_props:
+            props_of = f"CASE WHEN n.label IN ({','.join('?' * len(end_props))}) THEN n.props END"
+        rels: list[Relationship] = []
+        ends: dict[NodeRef, Node] = {}
+        loads = json.loads
+        with self._lock:
+            for label, keys in by_label.items():
+                here = {key: NodeRef(label, key) for key in keys}
+                for chunk in _chunks(keys):
+                    sql = (
+                        f"SELECT s.key, r.type, r.props, n.label, n.key, {props_of} "
+                        "FROM nodes s JOIN rels r ON r.src = s.id JOIN nodes n ON n.id = r.dst "
+                        f"WHERE s.label = ? AND s.key IN ({','.join('?' * len(chunk))}) "
+                        f"AND r.type IN ({type_marks}) ORDER BY r.id"
+                    )
+                    params = [*end_props, label, *chunk, *rel_types]
+                    for key, rtype, rprops, end_label, end_key, nprops in self._db.execute(
+                        sql, params
+                    ):
+                        end = NodeRef(end_label, end_key)
+                        rels.append(Relationship(rtype, here[key], end, loads(rprops)))
+                        if nprops is not None:
+                            ends[end] = Node(end_label, end_key, loads(nprops))
+        return Outgoing(tuple(rels), ends)
 
     def _expand(
         self,

@@ -2,9 +2,10 @@
 
 Internals of :mod:`needgraph.reasoning.live`: :func:`read_star` reads the customer's outgoing
 ``HAS_TAG`` / ``SAID`` (+ ``MENTIONS``) / ``RECEIVED`` (+ ``OF_STRATEGY``) / ``RATED`` relationships
-in one 2-hop neighbourhood query (any backend); :func:`edge_lists`, :func:`customer_row` and
-:func:`set_labels` rebuild exactly what :func:`~needgraph.reasoning.export.export_graph` builds for
-that customer. :class:`KeyIndex` maps node keys to the graph's indices.
+in two reads (:meth:`~needgraph.graph.base.GraphStore.outgoing`, any backend);
+:func:`edge_lists`, :func:`customer_row` and :func:`set_labels` rebuild exactly what
+:func:`~needgraph.reasoning.export.export_graph` builds for that customer. :class:`KeyIndex` maps
+node keys to the graph's indices.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from needgraph.errors import CustomerNotFoundError, NodeNotFoundError
+from needgraph.errors import CustomerNotFoundError
 from needgraph.graph.records import Node, NodeRef, Relationship
 
 if TYPE_CHECKING:
@@ -26,11 +27,12 @@ if TYPE_CHECKING:
     from needgraph.reasoning.explain import Context
     from needgraph.reasoning.features import FeatureSchema
 
-STAR_TYPES = ["HAS_TAG", "SAID", "RECEIVED", "MENTIONS", "OF_STRATEGY", "RATED"]
+#: The customer's own outgoing relationship types, and those read beyond its utterances and offers.
+STAR_TYPES = ["HAS_TAG", "SAID", "RECEIVED", "RATED"]
+BEYOND_TYPES = ["MENTIONS", "OF_STRATEGY"]
 #: Store type -> (relation, destination node type) of the customer's outgoing edges.
 OUT = {"HAS_TAG": ("has_tag", "tag_bin"), "SAID": ("said", "utterance"),
        "RECEIVED": ("received", "strategy")}
-_STAR_LIMIT = 100_000
 
 Edge = tuple[int, float, tuple[float, ...] | None]  # destination index, weight, attributes
 
@@ -57,7 +59,11 @@ class Star:
 
 
 def read_star(store: GraphStore, customer: str) -> Star:
-    """Read the customer's star in one 2-hop neighbourhood query (any backend).
+    """Read the customer's star in two reads (any backend).
+
+    The first reads the customer's own relationships with its utterances and offers (not the
+    ~180 tag bins' properties, which the star does not use); the second, only when it has
+    utterances or offers, what they mention and which strategy each offer was.
 
     Raises:
         CustomerNotFoundError: The store has no such customer.
@@ -65,28 +71,25 @@ def read_star(store: GraphStore, customer: str) -> Star:
     from needgraph.reasoning.export_read import _as_float
 
     ref = NodeRef("Customer", customer)
-    try:  # the neighbourhood reads the centre first: no separate existence check (a round trip)
-        sub = store.neighbourhood(ref, 2, rel_types=STAR_TYPES, direction="out",
-                                  limit=_STAR_LIMIT)
-    except NodeNotFoundError:
+    own = store.outgoing([ref], STAR_TYPES, end_props=["Utterance", "Offer"])
+    if not own.relationships and store.get_node(ref) is None:
         raise CustomerNotFoundError(f"customer {customer!r} is not in the store",
-                                    customer=customer) from None
-    nodes = {(n.label, n.key): n for n in sub.nodes}
+                                    customer=customer)
+    beyond = [r.end for r in own.relationships if r.type in ("SAID", "RECEIVED")]
+    further = store.outgoing(beyond, BEYOND_TYPES).relationships if beyond else ()
     star = Star()
-    strategy_of = {r.start.key: r.end.key for r in sub.relationships if r.type == "OF_STRATEGY"}
-    for rel in sub.relationships:
+    strategy_of = {r.start.key: r.end.key for r in further if r.type == "OF_STRATEGY"}
+    for rel in further:
         if rel.type == "MENTIONS":
             star.mentions.setdefault(rel.start.key, []).append(rel)
-        if rel.start != ref:
-            continue
+    for rel in own.relationships:
         if rel.type == "HAS_TAG":
             star.has_tag.append((rel.end.key, _as_float(rel.props.get("value"))))
         elif rel.type == "SAID":
             star.said.append(rel.end.key)
-            star.utterances[rel.end.key] = nodes.get(("Utterance", rel.end.key),
-                                                     Node("Utterance", rel.end.key, {}))
+            star.utterances[rel.end.key] = own.ends.get(rel.end, Node("Utterance", rel.end.key, {}))
         elif rel.type == "RECEIVED" and rel.end.key in strategy_of:
-            offer = nodes.get(("Offer", rel.end.key))
+            offer = own.ends.get(rel.end)
             outcome = offer.props.get("outcome") if offer is not None else None
             star.received.append((strategy_of[rel.end.key],
                                   outcome if isinstance(outcome, str) else "offered"))

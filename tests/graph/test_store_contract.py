@@ -154,6 +154,31 @@ def test_get_relationships_reads_only_the_named_ends(small_graph: GraphStore):
         small_graph.get_relationships(c1, "HAS_TAGS", "TagBin", [high])
 
 
+def test_outgoing_reads_relationships_and_only_the_ends_asked_for(small_graph: GraphStore):
+    c1, c2 = NodeRef("Customer", "c1"), NodeRef("Customer", "c2")
+    high = NodeRef("TagBin", "tag.evening_latency=high")
+    bare = small_graph.outgoing([c1], ["HAS_TAG"])
+    assert bare.relationships == (Relationship("HAS_TAG", c1, high, {"value": 180.0}),)
+    assert bare.ends == {}
+    both = small_graph.outgoing([c1, c2, c1], ["HAS_TAG", "RATED"], end_props=["TagBin"])
+    assert {(r.start.key, r.props["value"]) for r in both.relationships} == {
+        ("c1", 180.0),
+        ("c2", 160.0),
+    }
+    assert both.ends == {high: Node("TagBin", high.key, {"label_zh": "高", "min": 150.0})}
+    further = small_graph.outgoing([high], ["INDICATES", "BIN_OF"], end_props=["Cause"])
+    assert {r.end.label for r in further.relationships} == {"Cause", "Tag"}
+    assert set(further.ends) == {NodeRef("Cause", "cause.evening_congestion")}
+    assert small_graph.outgoing([NodeRef("Customer", "nobody")], ["HAS_TAG"]).relationships == ()
+    assert small_graph.outgoing([], ["HAS_TAG"]).relationships == ()
+    with pytest.raises(UnknownRelationshipTypeError, match="HAS_TAGS"):
+        small_graph.outgoing([c1], ["HAS_TAGS"])
+    with pytest.raises(UnknownLabelError, match="TagBins"):
+        small_graph.outgoing([c1], ["HAS_TAG"], end_props=["TagBins"])
+    with pytest.raises(SchemaViolationError, match="at least one relationship type"):
+        small_graph.outgoing([c1], [])
+
+
 def test_neighbourhood_hops_and_filters(small_graph: GraphStore):
     c1 = NodeRef("Customer", "c1")
     one = small_graph.neighbourhood(c1, hops=1)
