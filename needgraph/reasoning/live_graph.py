@@ -291,8 +291,8 @@ def update_cause_customers(ctx: Context, data: HeteroData, customer: str, c: int
     """Keep recommend's cache of "customers with evidence for a cause" current.
 
     The customer's edges are read at their indexed positions (no scan of the graph's edge
-    tensors); ``ctx._cause_version`` is bumped when the customer's causes changed, so
-    recommend's cached tallies of similar customers' offers are recounted.
+    tensors); when the customer's causes changed, :func:`~needgraph.reasoning.recommend.
+    note_cause_change` has recommend recount the cached tallies of the offers it received.
     """
     cache: dict[str, set[str]] | None = getattr(ctx, "_cause_customers", None)
     if cache is None:
@@ -313,4 +313,6 @@ def update_cause_customers(ctx: Context, data: HeteroData, customer: str, c: int
         cache[cause].discard(customer)
     for cause in after - before:
         cache.setdefault(cause, set()).add(customer)
-    ctx._cause_version = getattr(ctx, "_cause_version", 0) + 1  # type: ignore[attr-defined]
+    from needgraph.reasoning.recommend import note_cause_change
+
+    note_cause_change(ctx, customer)

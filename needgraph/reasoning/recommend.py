@@ -19,7 +19,7 @@ cache (the events module calls it after recording an outcome, so rates change at
 from __future__ import annotations
 
 import weakref
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -89,6 +89,7 @@ class _Offers:
         by_strategy: Strategy -> its offers.
         global_rate: Strategy -> smoothed acceptance rate over all its offers.
         own: ``(strategy, customer)`` -> that customer's offers of the strategy.
+        strategies_of: Customer -> the strategies it was offered.
         tallies: ``(strategy, causes)`` -> :class:`_Tally` of the offers to customers with
             evidence for any of ``causes`` (filled on use; valid for ``cause_version``).
         cause_version: The :func:`cause_version` of the context the tallies were counted on.
@@ -98,6 +99,7 @@ class _Offers:
     global_rate: dict[str, float] = field(default_factory=dict)
     own: dict[tuple[str, str], list[tuple[str, bool, float | None]]] = field(
         default_factory=dict)
+    strategies_of: dict[str, set[str]] = field(default_factory=dict)
     tallies: dict[tuple[str, tuple[str, ...]], _Tally] = field(default_factory=dict)
     cause_version: tuple[int, int] = (0, 0)
 
@@ -171,6 +173,7 @@ def _offers(store: GraphStore) -> _Offers:
         result.global_rate[sid] = (sum(a for _, a, _ in rows) + 1.0) / (len(rows) + 4.0)
         for row in rows:
             result.own.setdefault((sid, row[0]), []).append(row)
+            result.strategies_of.setdefault(row[0], set()).add(sid)
     _OFFERS[store] = result
     return result
 
@@ -178,11 +181,54 @@ def _offers(store: GraphStore) -> _Offers:
 def cause_version(ctx: Context) -> tuple[int, int]:
     """Identifies the context's "customers with a cause" sets: changes whenever they do.
 
-    :func:`needgraph.reasoning.live_graph.update_cause_customers` bumps ``ctx._cause_version``
-    after an event changed a customer's causes; cached tallies of similar customers' offers are
-    recounted after that.
+    :func:`note_cause_change` bumps it after an event changed a customer's causes; cached
+    tallies of similar customers' offers that the change can have moved are recounted after
+    that.
     """
     return id(ctx), int(getattr(ctx, "_cause_version", 0))
+
+
+_CHANGES_KEPT = 4096
+"""Cause changes remembered per context; tallies older than that are all recounted."""
+
+
+def note_cause_change(ctx: Context, customer: str) -> None:
+    """Record that ``customer``'s causes changed (a live update of the context's sets).
+
+    Only the cached tallies of the strategies ``customer`` was offered are recounted on the
+    next use: a tally counts offers, so a customer without offers moves none. Before, every
+    event that changed a customer's causes dropped every tally, and the next recommendation
+    (in every worker) recounted them (``bench/RESULTS.md``).
+    """
+    changes: deque[tuple[int, str]] | None = getattr(ctx, "_cause_changes", None)
+    if changes is None:
+        changes = ctx._cause_changes = deque(maxlen=_CHANGES_KEPT)  # type: ignore[attr-defined]
+    version = int(getattr(ctx, "_cause_version", 0)) + 1
+    ctx._cause_version = version  # type: ignore[attr-defined]
+    changes.append((version, customer))
+
+
+def _changed_since(ctx: Context, version: int) -> list[str] | None:
+    """Customers whose causes changed after ``version`` (``None``: not all remembered)."""
+    changes: deque[tuple[int, str]] = getattr(ctx, "_cause_changes", deque())
+    if int(getattr(ctx, "_cause_version", 0)) == version:
+        return []
+    if not changes or changes[0][0] > version + 1:
+        return None
+    return [customer for v, customer in changes if v > version]
+
+
+def _forget_tallies(ctx: Context, offers: _Offers, version: tuple[int, int]) -> None:
+    """Drop the cached tallies that the cause changes since they were counted can have moved."""
+    old_ctx, old_version = offers.cause_version
+    changed = _changed_since(ctx, old_version) if old_ctx == version[0] else None
+    if changed is None:
+        offers.tallies.clear()
+    else:
+        moved = {s for who in changed for s in offers.strategies_of.get(who, ())}
+        for key in [key for key in offers.tallies if key[0] in moved]:
+            del offers.tallies[key]
+    offers.cause_version = version
 
 
 def similar_tally(ctx: Context, offers: _Offers, strategy: str, causes: tuple[str, ...],
@@ -197,8 +243,7 @@ def similar_tally(ctx: Context, offers: _Offers, strategy: str, causes: tuple[st
     """
     version = cause_version(ctx)
     if offers.cause_version != version:
-        offers.tallies.clear()
-        offers.cause_version = version
+        _forget_tallies(ctx, offers, version)
     key = (strategy, causes)
     group = offers.tallies.get(key)
     if group is None:

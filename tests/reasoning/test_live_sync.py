@@ -109,32 +109,65 @@ def test_an_outcome_recorded_by_one_process_moves_the_others_rates(
     assert trial(b)[1] == before[1] + 3
 
 
-def test_similar_offers_equal_the_union_of_the_top_causes_customers(
-    pair: tuple[Reasoner, Reasoner, LiveSync], trained: Trained
-) -> None:
-    """The cached tallies give what counting over the union of the top causes' customers does."""
+def check_similar_offers(r: Reasoner, customers: list[str]) -> int:
+    """Assert each action's similar offers equal a count over the union of the top causes'
+    customers; return the number of actions checked."""
     from needgraph.reasoning.explain import cause_scores
 
-    a = pair[0]
-    ctx = a.context()
-    offers = _offers(a.store)
+    ctx = r.context()
+    offers = _offers(r.store)
     checked = 0
-    for customer in pick(trained[2], 30, complains=True):
+    for customer in customers:
         c = ctx.scorer.index[customer]
         top = [cz for cz, _ in cause_scores(ctx, c, BROADBAND).ranked][:3]
         similar = set().union(*(_customers_with_cause(ctx, cz) for cz in top)) - {customer}
-        for action in a.recommend(customer, BROADBAND, k=10):
+        for action in r.recommend(customer, BROADBAND, k=10):
             rows = offers.by_strategy.get(action.strategy, [])
             sim = [r for r in rows if r[0] in similar]
             global_rate = (sum(x for _, x, _ in rows) + 1.0) / (len(rows) + 4.0)
             rate = (sum(x for _, x, _ in sim) + PRIOR_STRENGTH * global_rate) / (
                 len(sim) + PRIOR_STRENGTH)
             afters = [v for _, _, v in sim if v is not None]
-            assert action.similar_offers == len(sim)
+            assert action.similar_offers == len(sim), (customer, action.strategy)
             assert action.acceptance_rate == rate
             assert action.satisfaction_after == (sum(afters) / len(afters) if afters else None)
             checked += 1
-    assert checked > 10
+    return checked
+
+
+def test_similar_offers_equal_the_union_of_the_top_causes_customers(
+    pair: tuple[Reasoner, Reasoner, LiveSync], trained: Trained
+) -> None:
+    """The cached tallies give what counting over the union of the top causes' customers does."""
+    assert check_similar_offers(pair[0], pick(trained[2], 30, complains=True)) > 10
+
+
+def test_similar_offers_stay_exact_after_events_change_customers_causes(
+    pair: tuple[Reasoner, Reasoner, LiveSync], trained: Trained
+) -> None:
+    """Events that give customers (with and without offers) new causes move the cached tallies
+    exactly as a recount does: only the tallies of strategies those customers were offered are
+    recounted, and those give the new counts."""
+    a = pair[0]
+    truth = trained[2]
+    checked = pick(truth, 30, complains=True)
+    assert check_similar_offers(a, checked) > 10  # fills the cached tallies
+    offers = _offers(a.store)
+    quiet = pick(truth, 400, complains=False)
+    with_offers = [c for c in quiet if offers.strategies_of.get(c)][:4]
+    without = [c for c in quiet if not offers.strategies_of.get(c)][:2]
+    assert len(with_offers) == 4 and len(without) == 2
+    ctx = a.context()
+    before = {c: {cz for cz in ("cause.evening_congestion",)
+                  if c in _customers_with_cause(ctx, cz)} for c in with_offers + without}
+    for i, c in enumerate(with_offers + without):
+        apply_event(a, Event(c, EventKind.COMPLAINT_TEXT, text=COMPLAINTS[i % 2]),
+                    linker=linker())
+    gained = [c for c in with_offers + without
+              if c in _customers_with_cause(a.context(), "cause.evening_congestion")
+              and not before[c]]
+    assert set(with_offers) & set(gained) and set(without) & set(gained)
+    assert check_similar_offers(a, checked) > 10
 
 
 def test_a_dropped_registration_is_restored_and_nothing_is_lost(
