@@ -6,7 +6,7 @@ Authentication: every ``/v1`` route depends on one of the role aliases below, wh
 
 Dependencies that only read the app's state are ``async``: FastAPI runs a plain ``def``
 dependency in a worker thread, one hand-off per dependency and request. With the hot routes'
-single hand-off (:func:`answer_in_thread`) this saved 1-2 ms of server CPU per reasoning answer
+single hand-off (:func:`answer_in_order`) this saved 1-2 ms of server CPU per reasoning answer
 (``bench/RESULTS.md``). :func:`get_reasoner` stays a thread's work: its catch-up reads the store.
 """
 
@@ -97,36 +97,18 @@ def get_reasoner(request: Request) -> Reasoner:
     return slot.serving()
 
 
-async def answer_in_thread(
-    slot: ModelSlot,
-    answer: Callable[Concatenate[Reasoner, P], T],
-    *args: P.args,
-    **kwargs: P.kwargs,
-) -> T:
-    """``answer(reasoner, *args, **kwargs)`` in one worker thread, with the caught-up reasoner.
-
-    The hot single-item routes are ``async`` and call this: catching up with other workers'
-    events and answering share one hand-off to a thread, and the response is validated on the
-    event loop (a plain ``def`` route costs three hand-offs: the reasoner dependency, the route
-    and the response validation).
-
-    Raises:
-        ModelNotLoadedError: No model is loaded (503).
-    """
-
-    def run() -> T:
-        return answer(slot.serving(), *args, **kwargs)
-
-    return await run_in_threadpool(run)
-
-
 async def answer_in_order(
     slot: ModelSlot,
     answer: Callable[Concatenate[Reasoner, P], T],
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> T:
-    """Like :func:`answer_in_thread`, in the slot's one answer thread, in arrival order.
+    """``answer(reasoner, *args, **kwargs)`` in the slot's one answer thread, in arrival order.
+
+    The hot single-customer routes are ``async`` and call this: catching up with other
+    workers' events and answering share one hand-off to a thread, and the response is
+    validated on the event loop (a plain ``def`` route costs three hand-offs: the reasoner
+    dependency, the route and the response validation).
 
     The single-item reads (prediction, explanation, recommendations) take turns on the
     reasoner's lock anyway. From a pool, the threads waiting for it are woken in no order: under

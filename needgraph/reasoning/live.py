@@ -53,8 +53,8 @@ if TYPE_CHECKING:
     from needgraph.reasoning.recommend import Action
     from needgraph.reasoning.runtime import CustomerPrediction, Reasoner
 
-__all__ = ["EventResult", "OutcomeResult", "Star", "apply_event", "apply_outcome", "read_star",
-           "refresh_customer"]
+__all__ = ["EventResult", "OutcomeResult", "Star", "StepClock", "answer_event", "apply_event",
+           "apply_outcome", "read_star", "refresh_customer"]
 
 
 # --------------------------------------------------------------------------- refresh
@@ -162,15 +162,47 @@ def apply_event(reasoner: Reasoner, event: Event, *, k: int = 3, lang: str = "en
     Raises:
         EventValidationError: The event is invalid (nothing is written).
     """
-    clock = _Clock()
+    clock = StepClock()
     recorded = record_event(reasoner.store, event, linker=linker)
     clock.lap("record")
+    return _answer(reasoner, recorded, event.domain, k, lang, all_domains, clock)
+
+
+def answer_event(reasoner: Reasoner, recorded: RecordedEvent, domain: str | None = None, *,
+                 k: int = 3, lang: str = "en", all_domains: bool = False,
+                 clock: StepClock | None = None) -> EventResult:
+    """The second half of :func:`apply_event`, for an event already recorded.
+
+    The API records an event in a pool thread (its write overlaps other answers) and answers it
+    here, in the model's answer thread, in turn with the reads (:func:`needgraph.api.deps.
+    answer_in_order`).
+
+    Args:
+        reasoner: The serving model and graph.
+        recorded: What :func:`~needgraph.ingest.events.record_event` returned.
+        domain: The event's own domain, if it names one.
+        k: Actions per domain.
+        lang: Sentence language of the actions.
+        all_domains: Rank actions for every domain the model predicts.
+        clock: The clock started before recording, with its ``record`` lap (``ms`` then also
+            counts, as ``wait``, the time between recording and this call).
+    """
+    if clock is None:
+        clock = StepClock()
+    else:
+        clock.lap("wait")
+    return _answer(reasoner, recorded, domain, k, lang, all_domains, clock)
+
+
+def _answer(reasoner: Reasoner, recorded: RecordedEvent, domain: str | None, k: int, lang: str,
+            all_domains: bool, clock: StepClock) -> EventResult:
+    """Refresh the event's customer, predict, recommend; laps of ``clock``."""
     with reasoner.lock:
         refresh_customer(reasoner, recorded.customer)
         clock.lap("refresh")
         prediction = reasoner.predict([recorded.customer])[0]
         clock.lap("predict")
-        domains = _action_domains(reasoner, prediction, event.domain, all_domains)
+        domains = _action_domains(reasoner, prediction, domain, all_domains)
         actions = _actions(reasoner, recorded.customer, k, lang, domains)
         clock.lap("recommend")
     return EventResult(recorded, prediction, actions, clock.done())
@@ -183,7 +215,7 @@ def apply_outcome(reasoner: Reasoner, outcome: Outcome, *, k: int = 3,
     Actions are ranked for the outcome's domain when given, otherwise for the domain the
     customer is most likely dissatisfied with (``all_domains``: every predicted domain).
     """
-    clock = _Clock()
+    clock = StepClock()
     recorded = record_outcome(reasoner.store, outcome)
     clock.lap("record")
     with reasoner.lock:
@@ -214,8 +246,8 @@ def _actions(reasoner: Reasoner, customer: str, k: int, lang: str,
     return {d: reasoner.recommend(customer, d, k=k, lang=lang) for d in domains}
 
 
-class _Clock:
-    """Milliseconds per named step."""
+class StepClock:
+    """Milliseconds per named step (``total``: since the clock started)."""
 
     def __init__(self, now: Callable[[], float] = time.perf_counter) -> None:
         self.now = now
@@ -223,10 +255,12 @@ class _Clock:
         self.ms: dict[str, float] = {}
 
     def lap(self, name: str) -> None:
+        """Record the milliseconds since the previous lap (or the start) as step ``name``."""
         t = self.now()
         self.ms[name] = round(1000 * (t - self.last), 3)
         self.last = t
 
     def done(self) -> dict[str, float]:
+        """The steps' milliseconds, with ``total`` since the start."""
         self.ms["total"] = round(1000 * (self.now() - self.start), 3)
         return self.ms

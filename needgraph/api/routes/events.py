@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from needgraph.api.deps import EventSender, MetricsDep, ModelSlotDep, answer_in_thread
+from needgraph.api.deps import EventSender, MetricsDep, ModelSlotDep
 from needgraph.api.routes.params import AllDomainsQuery, KQuery, LangQuery
 from needgraph.api.schemas.events import EventCreate, EventResultPublic
 from needgraph.api.services import realtime
@@ -46,9 +46,7 @@ async def post_event(
     ``all_domains`` for every domain). 201 when recorded, 200 for a retry with the same
     ``event_id``.
     """
-    answer = await answer_in_thread(
-        slot, realtime.apply_event, metrics, body, k, lang, all_domains
-    )
+    answer = await realtime.post_event(slot, metrics, body, k, lang, all_domains)
     if not answer["event"]["created"]:
         response.status_code = status.HTTP_200_OK
     return answer

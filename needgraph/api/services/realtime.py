@@ -1,8 +1,9 @@
 """Real-time events and action outcomes: HTTP bodies -> the ingest events module, timed.
 
-An event is recorded like an ingested row (:func:`needgraph.ingest.events.record_event`), the
-customer's star is re-read into the loaded reasoner and the prediction and top actions are
-computed again, without retraining (:func:`needgraph.reasoning.live.apply_event`). An outcome is
+An event is recorded like an ingested row (:func:`record`, in a pool thread), then, in the model's
+answer thread in turn with the reads, the customer's star is re-read into the loaded reasoner and
+the prediction and top actions are computed again, without retraining (:func:`answer`, see
+:func:`needgraph.reasoning.live.answer_event`). An outcome is
 recorded like an offers-file row (:func:`needgraph.ingest.events.record_outcome`) and changes the
 acceptance rates recommendations use at once; with a model loaded the customer's star is refreshed
 too and the answer carries the actions afterwards (:func:`needgraph.reasoning.live.apply_outcome`).
@@ -11,8 +12,12 @@ Both are idempotent by their id.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
+from fastapi.concurrency import run_in_threadpool
+
+from needgraph.api.deps import answer_in_order
 from needgraph.api.metrics import ApiMetrics
 from needgraph.api.schemas.events import EventCreate, OutcomeCreate
 from needgraph.api.services.model_slot import ModelSlot
@@ -22,10 +27,13 @@ from needgraph.ingest.events import (
     EventKind,
     Outcome,
     OutcomeStatus,
+    RecordedEvent,
+    record_event,
     record_outcome,
 )
 
 if TYPE_CHECKING:
+    from needgraph.reasoning.live import StepClock
     from needgraph.reasoning.runtime import Reasoner
 
 
@@ -46,27 +54,75 @@ def to_event(body: EventCreate) -> Event:
     )
 
 
-def apply_event(
-    reasoner: Reasoner,
+async def post_event(
+    slot: ModelSlot,
     metrics: ApiMetrics,
     body: EventCreate,
     k: int,
     lang: str,
     all_domains: bool = False,
 ) -> dict[str, Any]:
-    """Record the event and return it with the customer's new prediction and top-``k`` actions.
+    """Record the event in a pool thread, then answer it in the model's answer thread.
+
+    Shielded from cancellation: a recorded event is applied to this worker's graph even when its
+    client leaves (a worker never re-reads its own change-log entries).
 
     Raises:
+        ModelNotLoadedError: No model is loaded (503; nothing is written).
         EventValidationError: A field is missing or wrong for the kind (422 naming it).
     """
-    from needgraph.reasoning.live import apply_event as live_apply
 
-    with timed(metrics, "event"):
-        result = live_apply(reasoner, to_event(body), k=k, lang=lang, all_domains=all_domains)
+    async def record_then_answer() -> dict[str, Any]:
+        recorded, clock = await run_in_threadpool(record, slot, body)
+        return await answer_in_order(
+            slot, answer, metrics, body, recorded, clock, k, lang, all_domains
+        )
+
+    return await asyncio.shield(record_then_answer())
+
+
+def record(slot: ModelSlot, body: EventCreate) -> tuple[RecordedEvent, StepClock]:
+    """Record the event (the first half of an event's answer, in a pool thread).
+
+    Returns:
+        What was recorded, and the step clock started before (its ``record`` lap taken).
+
+    Raises:
+        ModelNotLoadedError: No model is loaded (503; nothing is written).
+        EventValidationError: A field is missing or wrong for the kind (422 naming it).
+    """
+    from needgraph.reasoning.live import StepClock
+
+    slot.require()
+    clock = StepClock()
+    recorded = record_event(slot.store, to_event(body))
+    clock.lap("record")
+    return recorded, clock
+
+
+def answer(
+    reasoner: Reasoner,
+    metrics: ApiMetrics,
+    body: EventCreate,
+    recorded: RecordedEvent,
+    clock: StepClock,
+    k: int,
+    lang: str,
+    all_domains: bool = False,
+) -> dict[str, Any]:
+    """The recorded event with the customer's new prediction and top-``k`` actions.
+
+    The second half, in the model's answer thread: refresh the customer's star, predict,
+    recommend (:func:`needgraph.reasoning.live.answer_event`).
+    """
+    from needgraph.reasoning.live import answer_event
+
+    result = answer_event(reasoner, recorded, body.domain, k=k, lang=lang,
+                          all_domains=all_domains, clock=clock)
+    metrics.inference.labels("event").observe(result.ms["total"] / 1000)
     outcome = "created" if result.event.created else "duplicate"
     metrics.events.labels(body.kind, outcome).inc()
-    answer: dict[str, Any] = result.to_dict()
-    return answer
+    return result.to_dict()
 
 
 def apply_outcome(
