@@ -1,4 +1,5 @@
-"""Reads are answered first come, first served, and a read whose client left is never computed."""
+"""Reads are answered first come, first served, and a read whose client left is never computed;
+an event whose client left is still applied."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from needgraph.api.deps import answer_in_order
 from needgraph.api.errors import ModelNotLoadedError
 from needgraph.api.metrics import ApiMetrics
+from needgraph.api.services import realtime
 from needgraph.api.services.model_slot import ModelSlot
 from needgraph.config import Settings
 from needgraph.graph.sqlite import SqliteStore
@@ -63,3 +65,37 @@ def test_without_a_model_the_read_fails_with_the_503_error(slot: Any) -> None:
 
     with pytest.raises(ModelNotLoadedError, match="no model loaded"):
         asyncio.run(run())
+
+
+def test_an_event_whose_client_left_is_still_answered(slot: Any, monkeypatch: Any) -> None:
+    """Once recorded, an event is applied to the worker's graph even if its client leaves while
+    it waits for its turn: the worker never re-reads its own change-log entries, so a dropped
+    answer would leave the customer's star stale in this worker."""
+    slot.serving = lambda: "the reasoner"
+    applied: list[str] = []
+    monkeypatch.setattr(realtime, "record", lambda slot, body: (f"recorded {body}", "clock"))
+    monkeypatch.setattr(realtime, "answer",
+                        lambda reasoner, metrics, body, recorded, *rest: applied.append(recorded))
+    first_started, release = threading.Event(), threading.Event()
+
+    def hold(reasoner: str) -> None:
+        first_started.set()
+        assert release.wait(10)
+
+    async def run() -> None:
+        holder = asyncio.create_task(answer_in_order(slot, hold))
+        await asyncio.to_thread(first_started.wait, 10)
+        event = asyncio.create_task(realtime.post_event(slot, ApiMetrics(), "e1", 3, "en"))
+        for _ in range(100):  # until it is recorded and queued behind the held read
+            if slot.answers._work_queue.qsize():
+                break
+            await asyncio.sleep(0.01)
+        event.cancel()  # its client disconnected
+        release.set()
+        await holder
+        with pytest.raises(asyncio.CancelledError):
+            await event
+        await answer_in_order(slot, lambda reasoner: None)  # after everything queued before
+
+    asyncio.run(run())
+    assert applied == ["recorded e1"]
