@@ -93,7 +93,8 @@ def create_app(
         runner = IngestJobRunner(store, api_settings.data_dir, api_settings.mappings_path, metrics)
         app.state.ingest = runner
         slot = ModelSlot(store, settings, metrics, sync_interval_s=api_settings.sync_seconds,
-                         preload_text=api_settings.preload_text)
+                         preload_text=api_settings.preload_text,
+                         idle_sync_s=api_settings.idle_sync_seconds)
         metrics.worker.labels(change_log(store).writer).set(1)
         app.state.model = slot
         app.state.readiness_checks[:0] = [

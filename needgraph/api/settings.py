@@ -55,6 +55,15 @@ class ApiSettings(BaseSettings):
         validation_alias="NEEDGRAPH_API_NEIGHBOURHOOD_CAP",
         description="most nodes a neighbourhood query collects before paging (total is capped)",
     )
+    idle_sync_seconds: float = Field(
+        0.5,
+        ge=0,
+        le=60,
+        validation_alias="NEEDGRAPH_API_IDLE_SYNC_SECONDS",
+        description="how often an idle worker catches up with events other workers recorded, "
+        "in its answer thread (0: only when a request comes; a worker without requests then "
+        "owes its first request every event recorded since)",
+    )
     sync_seconds: float = Field(
         0.0,
         ge=0,

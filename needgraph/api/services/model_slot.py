@@ -49,15 +49,23 @@ class ModelSlot:
             reasoning request; see :class:`~needgraph.reasoning.live_sync.LiveSync`).
         preload_text: Load the text linker for events with the model (before ``/readyz``
             says ready), not on the first text event.
+        idle_sync_s: Catch up this often while no request does (0: never), so that a worker
+            without requests does not owe its first one every event other workers recorded
+            meanwhile (at 3-4 ms per changed customer: 2 s after 550 events).
     """
 
     def __init__(self, store: GraphStore, settings: Settings, metrics: ApiMetrics,
-                 sync_interval_s: float = 0.0, preload_text: bool = True) -> None:
+                 sync_interval_s: float = 0.0, preload_text: bool = True,
+                 idle_sync_s: float = 0.0) -> None:
         self.store = store
         self.settings = settings
         self.metrics = metrics
         self.sync_interval_s = sync_interval_s
         self.preload_text = preload_text
+        self.idle_sync_s = idle_sync_s
+        self._closing = threading.Event()
+        self._idle_sync_queued = False
+        self._idle_thread: threading.Thread | None = None
         self._sync: LiveSync | None = None
         self.state: SlotState = "absent"
         self.error: NeedgraphError | None = None
@@ -147,6 +155,7 @@ class ModelSlot:
                 log.warning("model not loaded: %s", exc.detail, extra={"problem": exc.type_slug})
                 raise
             self._reasoner, self._sync = reasoner, sync
+            self._start_idle_sync()
             freeze_heap()
             self.state = "ready"
             self.error = None
@@ -215,7 +224,40 @@ class ModelSlot:
 
     def close(self) -> None:
         """Stop the answer thread after the answers it has started or queued (at shutdown)."""
+        self._closing.set()
         self.answers.shutdown(wait=True)
+
+    def _start_idle_sync(self) -> None:
+        """Start the thread that queues a catch-up every ``idle_sync_s`` (once per slot)."""
+        if self.idle_sync_s <= 0 or self._idle_thread is not None:
+            return
+        self._idle_thread = threading.Thread(target=self._queue_idle_syncs,
+                                             name="needgraph-idle-sync", daemon=True)
+        self._idle_thread.start()
+
+    def _queue_idle_syncs(self) -> None:
+        """Queue a catch-up in the answer thread, unless one is still queued, until closing.
+
+        It runs in turn with the requests; when requests keep the thread busy, each of them
+        has caught up already and the queued one finds nothing to do (one metadata read).
+        """
+        while not self._closing.wait(self.idle_sync_s):
+            if self._idle_sync_queued:
+                continue
+            self._idle_sync_queued = True
+            try:
+                self.answers.submit(self._idle_sync)
+            except RuntimeError:  # the answer thread was shut down
+                return
+
+    def _idle_sync(self) -> None:
+        self._idle_sync_queued = False
+        try:
+            self.serving()
+        except NeedgraphError:
+            pass  # no model loaded (any more): nothing to catch up
+        except Exception as exc:  # the next request catches up, or says why it cannot
+            log.warning("idle catch-up failed", extra={"error_type": type(exc).__name__})
 
     def serving_or_none(self) -> Reasoner | None:
         """Like :meth:`serving`, but ``None`` when no model is loaded."""
