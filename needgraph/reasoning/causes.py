@@ -234,13 +234,11 @@ class ConceptIndex:
         """Cause id -> ``{"evidence", "confidence", "negated", "resolved"}`` from MENTIONS props."""
         if self.store is None:
             return {}
-        try:
-            sub = self.store.neighbourhood(
-                NodeRef("Utterance", key), 1, rel_types=["MENTIONS"], direction="out"
-            )
+        try:  # one read (a neighbourhood reads the centre node first: two round trips)
+            found = self.store.outgoing([NodeRef("Utterance", key)], ["MENTIONS"])
         except Exception:
             return {}
-        return {r.end.key: dict(r.props) for r in sub.relationships if r.end.label == "Cause"}
+        return {r.end.key: dict(r.props) for r in found.relationships if r.end.label == "Cause"}
 
     def tag_values(self, customer: str, bins: Sequence[str]) -> dict[str, str]:
         """Raw ``HAS_TAG`` values of the customer for the tag bins ``bins``, by bin key.

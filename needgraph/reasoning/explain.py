@@ -265,8 +265,10 @@ def _build_path(
             span = concepts.utterance_spans(it.key).get(cause, {})
             text = str(span.get("evidence") or "")
             if not text:
+                from needgraph.reasoning.live_star import key_index
+
                 utt = ctx.scorer.data["utterance"]
-                idx = list(utt.node_key).index(it.key)
+                idx = key_index(ctx).of("utterance")[it.key]  # a dict, not a scan of every key
                 text = str(utt.text[idx])[:80] if "text" in utt else ""
             evidence.append({"kind": "utterance", "key": it.key, "text": text, "confidence": link})
             text_ev.append(text)

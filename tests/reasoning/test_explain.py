@@ -191,3 +191,20 @@ def test_cli_commands_print_json(
     assert res.exit_code == 2 and "--min-confidence" in res.output
     res = runner.invoke(app, ["drivers", "--domain", DOMAIN, "--model", str(tmp_path / "model.pt")])
     assert res.exit_code == 0 and "cause.bill_shock" in res.output
+
+
+def test_utterance_evidence_quotes_what_the_linker_matched(trained: Any) -> None:
+    """An utterance path reads the MENTIONS properties (span, confidence) stored for that cause."""
+    store, model, data = trained
+    ctx = context(store, model, data)
+    ment = data["utterance", "mentions", "cause"].edge_index
+    ukeys, ckeys = data["utterance"].node_key, data["cause"].node_key
+    checked = 0
+    for u, cz in zip(ment[0].tolist()[:20], ment[1].tolist()[:20], strict=True):
+        utterance, cause = ukeys[u], ckeys[cz]
+        spans = ctx.concepts.utterance_spans(utterance)
+        stored = store.get_relationships(NodeRef("Utterance", utterance), "MENTIONS", "Cause",
+                                         [cause])
+        assert spans[cause] and spans[cause] == stored[cause].props
+        checked += 1
+    assert checked
