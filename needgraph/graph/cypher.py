@@ -29,6 +29,9 @@ META_CONSTRAINT = (
     f"FOR (m:{META_LABEL}) REQUIRE m.name IS UNIQUE"
 )
 SET_META = f"MERGE (m:{META_LABEL} {{name: $name}}) SET m.value = $value"
+SET_META_ROWS = (
+    f"UNWIND $rows AS row MERGE (m:{META_LABEL} {{name: row.name}}) SET m.value = row.value"
+)
 GET_META = f"MATCH (m:{META_LABEL} {{name: $name}}) RETURN m.value AS value"
 AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
 CLEAR_BATCHED = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"

@@ -403,8 +403,9 @@ def test_write_batch_commits_everything_with_its_meta(store: GraphStore):
                        rel("OF_STRATEGY", ("Offer", "c1:s:1"), ("Strategy", "s"))],
         latest=[tag("c1", "x=low", 1.5, "2026-07-01T00:00:00Z"),
                 rating("c1", "domain.tv", 2.0, "2026-07-01T00:00:00Z")],
-        meta={"ingest.job.j1": '{"last_row": 10}'},
+        meta={"ingest.job.j1": '{"last_row": 10}', "event.e1": "{}", "live.log.w.1": "c1"},
     )
+    store.set_meta("event.e1", "an older value")
     store.write_batch(batch)
     counts = store.counts()
     assert counts.nodes == {"Customer": 1, "Offer": 1, "Strategy": 1, "TagBin": 1, "Domain": 1}
@@ -412,6 +413,7 @@ def test_write_batch_commits_everything_with_its_meta(store: GraphStore):
     assert edges_of(store, "HAS_TAG") == {
         ("c1", "x=low"): {"value": 1.5, "observed_at": "2026-07-01T00:00:00Z"}}
     assert store.get_meta("ingest.job.j1") == '{"last_row": 10}'
+    assert (store.get_meta("event.e1"), store.get_meta("live.log.w.1")) == ("{}", "c1")
     # the same batch again changes nothing
     store.write_batch(batch)
     assert store.counts() == counts
