@@ -283,9 +283,12 @@ class SqliteStore(GraphStore):
             for label, keys in by_label.items():
                 here = {key: NodeRef(label, key) for key in keys}
                 for chunk in _chunks(keys):
+                    # CROSS JOIN keeps this join order: start nodes by key, then their
+                    # relationships by (src, type). Given a few keys, SQLite's planner otherwise
+                    # scanned every relationship of the types (53 ms for 4 utterances at 100k).
                     sql = (
-                        f"SELECT s.key, r.type, r.props, n.label, n.key, {props_of} "
-                        "FROM nodes s JOIN rels r ON r.src = s.id JOIN nodes n ON n.id = r.dst "
+                        f"SELECT s.key, r.type, r.props, n.label, n.key, {props_of} FROM nodes s "
+                        "CROSS JOIN rels r ON r.src = s.id CROSS JOIN nodes n ON n.id = r.dst "
                         f"WHERE s.label = ? AND s.key IN ({','.join('?' * len(chunk))}) "
                         f"AND r.type IN ({type_marks}) ORDER BY r.id"
                     )
@@ -316,9 +319,10 @@ class SqliteStore(GraphStore):
             found: list[tuple[Relationship, Node]] = []
             for mine, other in sides:
                 for chunk in _chunks([str(i) for i in by_id]):
-                    sql = (
+                    sql = (  # by the frontier's ids; the planner chose the type index to
+                        # skip sorting for ORDER BY r.id, a scan of every MENTIONS at 100k
                         f"SELECT r.type, r.{mine}, r.props, n.label, n.key, n.props FROM rels r "
-                        f"JOIN nodes n ON n.id = r.{other} "
+                        f"INDEXED BY rels_by_{mine} JOIN nodes n ON n.id = r.{other} "
                         f"WHERE r.{mine} IN ({','.join('?' * len(chunk))})"
                     )
                     params: list[object] = [int(c) for c in chunk]
