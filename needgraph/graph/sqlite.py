@@ -350,12 +350,20 @@ class SqliteStore(GraphStore):
         params: list[object] = []
         for i, step in enumerate(steps, start=1):
             prev, cur, rel = f"n{i - 1}", f"n{i}", f"r{i}"
-            forward = f"({rel}.src = {prev}.id AND {cur}.id = {rel}.dst)"
-            backward = f"({rel}.dst = {prev}.id AND {cur}.id = {rel}.src)"
-            either = f"({forward} OR {backward})"
-            cond = {"out": forward, "in": backward}.get(step.direction, either)
+            # CROSS JOIN: walk from n0 step by step, each relationship found through the node
+            # before it (rels_by_src / rels_by_dst; "+type" keeps a "both" step off the type
+            # index, so both of those are used); see _outgoing
+            near, far = {
+                "out": (f"{rel}.src = {prev}.id", f"{rel}.dst"),
+                "in": (f"{rel}.dst = {prev}.id", f"{rel}.src"),
+            }.get(step.direction, (
+                f"({rel}.src = {prev}.id OR {rel}.dst = {prev}.id)",
+                f"CASE WHEN {rel}.src = {prev}.id THEN {rel}.dst ELSE {rel}.src END",
+            ))
             distinct = "".join(f" AND {rel}.id != r{j}.id" for j in range(1, i))
-            joins.append(f"JOIN rels {rel} ON {rel}.type = ?{distinct} JOIN nodes {cur} ON {cond}")
+            typed = f"{rel}.type" if step.direction in ("out", "in") else f"+{rel}.type"
+            joins.append(f"CROSS JOIN rels {rel} ON {typed} = ? AND {near}{distinct} "
+                         f"CROSS JOIN nodes {cur} ON {cur}.id = {far}")
             params.append(step.type)
         last = f"n{len(steps)}"
         where = "n0.label = ? AND n0.key = ?"

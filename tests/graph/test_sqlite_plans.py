@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from needgraph.graph.records import Node, NodeRef, Relationship
+from needgraph.graph.records import Node, NodeRef, PathStep, Relationship
 from needgraph.graph.sqlite import SqliteStore
 from needgraph.ontology.graph_schema import GRAPH_SCHEMA
 
@@ -71,4 +71,30 @@ def test_neighbourhoods_expand_through_the_frontiers_relationships(tmp_path: Pat
         assert steps and all("rels_by_src" in s or "rels_by_dst" in s for s in steps), steps
     found = store.neighbourhood(customer, 2, rel_types=["SAID", "MENTIONS"], direction="out")
     assert {n.key for n in found.nodes} == {"u0", "u1", "u2", "u3", "cause.x"}
+    store.close()
+
+
+def test_typed_paths_walk_from_their_start_node(tmp_path: Path) -> None:
+    """A path is followed hop by hop from its start; before, the planner began a [SAID, MENTIONS]
+    walk by scanning every MENTIONS relationship in the store."""
+    store = SqliteStore(tmp_path / "g.db", schema=GRAPH_SCHEMA)
+    store.setup_schema()
+    store.upsert_nodes([Node("Customer", "c1"), Node("Utterance", "u1"), Node("Cause", "cause.x"),
+                        Node("Need", "need.y")])
+    store.upsert_relationships([
+        Relationship("SAID", NodeRef("Customer", "c1"), NodeRef("Utterance", "u1")),
+        Relationship("MENTIONS", NodeRef("Utterance", "u1"), NodeRef("Cause", "cause.x")),
+        Relationship("BLOCKS", NodeRef("Cause", "cause.x"), NodeRef("Need", "need.y"))])
+    walks = [
+        (NodeRef("Customer", "c1"), [PathStep("SAID"), PathStep("MENTIONS"), PathStep("BLOCKS")]),
+        (NodeRef("Need", "need.y"), [PathStep("BLOCKS", "in"), PathStep("MENTIONS", "in")]),
+        (NodeRef("Cause", "cause.x"), [PathStep("MENTIONS", "both"), PathStep("SAID", "both")]),
+    ]
+    for start, steps in walks:
+        (plan,) = plans_of(store, lambda s=start, p=steps: store.paths(s, p))
+        on_rels = [step for step in plan if step.startswith("SEARCH r")]
+        assert len(on_rels) >= len(steps), plan
+        assert all("rels_by_src" in s or "rels_by_dst" in s for s in on_rels), plan
+        (path,) = store.paths(start, steps)
+        assert len(path.nodes) == len(steps) + 1
     store.close()
