@@ -203,16 +203,19 @@ class SqliteStore(GraphStore):
                 type_params = list(rel_types)
             moved = 0
             for mine, other in (("src", "dst"), ("dst", "src")):
+                # through the node's own index: given one type, the planner scanned every
+                # relationship of the type (each concept of an ontology load relinks one)
+                table = f"rels INDEXED BY rels_by_{mine}"
                 where = f"{mine} = ? AND {other} != ?{type_filter}"
                 params = [src, dst, *type_params]
                 moved += self._db.execute(
                     f"INSERT INTO rels (type, {mine}, {other}, props) "
-                    f"SELECT type, ?, {other}, props FROM rels WHERE {where} "
+                    f"SELECT type, ?, {other}, props FROM {table} WHERE {where} "
                     "ON CONFLICT (type, src, dst) DO UPDATE "
                     "SET props = json_patch(excluded.props, rels.props)",
                     [dst, *params],
                 ).rowcount
-                self._db.execute(f"DELETE FROM rels WHERE {where}", params)
+                self._db.execute(f"DELETE FROM {table} WHERE {where}", params)
             return moved
 
     def _set_meta(self, name: str, value: str) -> None:

@@ -98,3 +98,30 @@ def test_typed_paths_walk_from_their_start_node(tmp_path: Path) -> None:
         (path,) = store.paths(start, steps)
         assert len(path.nodes) == len(steps) + 1
     store.close()
+
+
+def test_relinking_reads_only_the_nodes_relationships(tmp_path: Path) -> None:
+    """Moving a node's relationships of one type (an ontology load does it per changed concept)
+    reads that node's relationships, not every relationship of the type."""
+    store = SqliteStore(tmp_path / "g.db", schema=GRAPH_SCHEMA)
+    store.setup_schema()
+    store.upsert_nodes([Node("Customer", "c1"), Node("Customer", "c2"), Node("TagBin", "t=a"),
+                        Node("TagBin", "t=b")])
+    store.upsert_relationships([
+        Relationship("HAS_TAG", NodeRef("Customer", c), NodeRef("TagBin", "t=a"), {"value": 1.0})
+        for c in ("c1", "c2")])
+    seen: list[str] = []
+    store._db.set_trace_callback(seen.append)
+    moved = store.relink(NodeRef("TagBin", "t=a"), NodeRef("TagBin", "t=b"), ["HAS_TAG"])
+    store._db.set_trace_callback(None)
+    assert moved == 2
+    statements = [sql for sql in seen if sql.lstrip().upper().startswith(
+        ("INSERT INTO RELS", "DELETE FROM RELS"))]
+    assert len(statements) == 4
+    for sql in statements:
+        plan = [row[3] for row in store._db.execute("EXPLAIN QUERY PLAN " + sql)]
+        reads = [step for step in plan if "rels" in step and step.startswith("SEARCH")]
+        assert reads and all("rels_by_src" in s or "rels_by_dst" in s for s in reads), plan
+    assert {r.end.key for r in store.outgoing([NodeRef("Customer", "c1")], ["HAS_TAG"])
+            .relationships} == {"t=b"}
+    store.close()
