@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,18 +27,30 @@ from tests.reasoning.test_live import Trained, copy_store, pick, snapshot, train
 __all__ = ["trained"]  # the module fixture, shared with test_live
 
 
-def test_an_idle_worker_catches_up_in_its_answer_thread(trained: Trained, tmp_path: Path) -> None:
-    db, model_path, truth = trained
+@contextmanager
+def two_workers(trained: Trained, tmp_path: Path,
+                idle_sync_s: float) -> Iterator[tuple[ModelSlot, Reasoner]]:
+    """A serving slot (model loaded) and another worker's reasoner, on one store file."""
+    db, model_path, _ = trained
     path = copy_store(db, tmp_path / "graph.db")
     mine, theirs = (SqliteStore(path, schema=GRAPH_SCHEMA) for _ in range(2))
     slot = ModelSlot(mine, Settings(store=f"sqlite:///{path}", model_path=str(model_path)),
-                     ApiMetrics(), preload_text=False, idle_sync_s=0.05)
+                     ApiMetrics(), preload_text=False, idle_sync_s=idle_sync_s)
     try:
-        idle = slot.load()
-        idle._ontology = tiny_ontology()
-        other = Reasoner.open(theirs, model_path)  # another worker's model
+        slot.load()._ontology = tiny_ontology()
+        other = Reasoner.open(theirs, model_path)
         other._ontology = tiny_ontology()
-        quiet = pick(truth, 3, complains=False)
+        yield slot, other
+    finally:
+        slot.close()
+        mine.close()
+        theirs.close()
+
+
+def test_an_idle_worker_catches_up_in_its_answer_thread(trained: Trained, tmp_path: Path) -> None:
+    with two_workers(trained, tmp_path, idle_sync_s=0.05) as (slot, other):
+        idle = slot.require()
+        quiet = pick(trained[2], 3, complains=False)
         before = snapshot(other, quiet)
         threads: set[str] = set()
         sync = slot._sync
@@ -58,32 +72,16 @@ def test_an_idle_worker_catches_up_in_its_answer_thread(trained: Trained, tmp_pa
         assert sync.refreshed == len(quiet)  # no request was made
         assert threads and all(t.startswith("needgraph-answer") for t in threads)
         assert slot.answers.submit(lambda: snapshot(idle, quiet)).result() == snapshot(other, quiet)
-    finally:
-        slot.close()
-        mine.close()
-        theirs.close()
 
 
 def test_without_idle_sync_nothing_is_caught_up_until_a_request(
     trained: Trained, tmp_path: Path
 ) -> None:
-    db, model_path, truth = trained
-    path = copy_store(db, tmp_path / "graph.db")
-    mine, theirs = (SqliteStore(path, schema=GRAPH_SCHEMA) for _ in range(2))
-    slot = ModelSlot(mine, Settings(store=f"sqlite:///{path}", model_path=str(model_path)),
-                     ApiMetrics(), preload_text=False, idle_sync_s=0)
-    try:
-        slot.load()
-        other = Reasoner.open(theirs, model_path)
-        other._ontology = tiny_ontology()
-        (quiet,) = pick(truth, 1, complains=False)
+    with two_workers(trained, tmp_path, idle_sync_s=0) as (slot, other):
+        (quiet,) = pick(trained[2], 1, complains=False)
         apply_event(other, Event(quiet, EventKind.TAG_CHANGE, tag="tag.monthly_charge",
                                  value=420.0))
         time.sleep(0.3)
         assert slot._sync is not None and slot._sync.refreshed == 0
         slot.serving()  # a request catches up
         assert slot._sync.refreshed == 1
-    finally:
-        slot.close()
-        mine.close()
-        theirs.close()
