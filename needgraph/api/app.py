@@ -92,10 +92,15 @@ def create_app(
         app.state.editor = editor
         runner = IngestJobRunner(store, api_settings.data_dir, api_settings.mappings_path, metrics)
         app.state.ingest = runner
+        table = worker_table()  # this worker's slot among several (None: the only one)
+        changes = change_log(store)
+        if table is not None:
+            changes.on_commit(table.wrote)  # the sibling workers look at the store at once
         slot = ModelSlot(store, settings, metrics, sync_interval_s=api_settings.sync_seconds,
                          preload_text=api_settings.preload_text,
-                         idle_sync_s=api_settings.idle_sync_seconds)
-        metrics.worker.labels(change_log(store).writer).set(1)
+                         idle_sync_s=api_settings.idle_sync_seconds,
+                         sibling_writes=table.sibling_writes if table is not None else None)
+        metrics.worker.labels(changes.writer).set(1)
         app.state.model = slot
         app.state.readiness_checks[:0] = [
             ReadinessCheck("store", store.ping),
@@ -103,7 +108,6 @@ def create_app(
             ReadinessCheck("model", slot.check),
         ]
         runner.start()
-        table = worker_table()  # this worker's slot among several (None: the only one)
         if table is not None:
             metrics.track_connections(table.counts)
         log.info("service started", extra={"store": store.describe(), "version": __version__})

@@ -13,8 +13,15 @@ share (``ceil(total / workers)``) answers its next response with ``Connection: c
 opens a new connection, which the kernel hashes anew, so the split drifts to even and then stays.
 A client pays one reconnect (well under a millisecond on a local network) per move.
 
-Everything here runs on a worker's event-loop thread (the protocol's ``connection_made`` and
-``connection_lost``, the middleware), so the counters need no lock; a slot has one writer.
+Everything about connections runs on a worker's event-loop thread (the protocol's
+``connection_made`` and ``connection_lost``, the middleware), so those counters need no lock; a
+slot has one writer.
+
+The same table carries each worker's count of **logged writes** (events and outcomes it
+recorded, :meth:`WorkerTable.wrote`, called after the write commits). A worker that has to answer
+in step with its siblings compares their counts with the last ones it saw (:meth:`WorkerTable.
+sibling_writes`, a few memory reads) instead of reading the store's write token before every
+answer (a round trip to Neo4j); see :class:`~needgraph.reasoning.live_sync.LiveSync`.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import logging
 import mmap
 import os
 import tempfile
+import threading
 import time
 from collections import deque
 from pathlib import Path
@@ -39,7 +47,7 @@ log = logging.getLogger("needgraph.api")
 TABLE_ENV = "NEEDGRAPH_WORKER_TABLE"
 #: Seconds a connection told to close counts as closing (it closes milliseconds after its answer).
 CLOSE_WAIT_S = 1.0
-_SLOT = 2  # int64 per worker: process id, open connections
+_SLOT = 3  # int64 per worker: process id, open connections, logged writes (never reset)
 _CLOSE = (b"connection", b"close")
 
 
@@ -88,6 +96,7 @@ class WorkerTable:
         self.open = 0
         # when each connection told to close was told (monotonic s); one leaves per close
         self._closing: deque[float] = deque()
+        self._writes_lock = threading.Lock()  # writes are counted from any thread
 
     def _claim(self) -> int:
         """Take the first free slot (never used, or left by a process that is gone)."""
@@ -114,6 +123,19 @@ class WorkerTable:
         if self._closing:
             self._closing.popleft()
         self._cells[self.index * _SLOT + 1] = self.open
+
+    def wrote(self) -> None:
+        """This worker committed a logged write (an event or an outcome): count it."""
+        with self._writes_lock:
+            self._cells[self.index * _SLOT + 2] += 1
+
+    def sibling_writes(self) -> int:
+        """Logged writes the other workers committed, summed (only ever grows).
+
+        A slot's count is never reset (a worker that takes over a dead one's slot counts on),
+        so the sum changes whenever any sibling wrote since the last look.
+        """
+        return sum(self._cells[i * _SLOT + 2] for i in range(self.workers) if i != self.index)
 
     def should_close(self) -> bool:
         """Whether to close the connection of the response about to start (and count it).

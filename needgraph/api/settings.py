@@ -65,13 +65,15 @@ class ApiSettings(BaseSettings):
         "owes its first request every event recorded since)",
     )
     sync_seconds: float = Field(
-        0.0,
+        0.1,
         ge=0,
         le=60,
         validation_alias="NEEDGRAPH_API_SYNC_SECONDS",
-        description="how often a worker looks for events other workers recorded (one metadata "
-        "read; 0: before every reasoning request, so an answer reflects every event already "
-        "answered by any worker)",
+        description="how often a worker looks for events recorded outside this server (another "
+        "host or process on the same store, the CLI): one metadata read. Events of this "
+        "server's own workers are always seen by the next answer (they count their writes in "
+        "shared memory). 0: look before every reasoning request, so an answer reflects every "
+        "event any process had answered (a store round trip per answer)",
     )
     preload_text: bool = Field(
         True,

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -81,6 +81,16 @@ class ChangeLog:
         self.head = 0  # a fresh id has no entries; a given one is read on first use
         self._read_head = writer is not None
         self._lock = threading.Lock()
+        self._committed: list[Callable[[], None]] = []
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after each logged write of this process commits.
+
+        A serving worker counts its writes where its sibling workers see them, so they look at
+        the store only when a sibling wrote (:class:`~needgraph.reasoning.live_sync.LiveSync`).
+        It runs under the log's lock, one call at a time, and must not raise.
+        """
+        self._committed.append(listener)
 
     # -- writing --------------------------------------------------------------------------
     @contextmanager
@@ -101,6 +111,8 @@ class ChangeLog:
             meta[_head_key(self.writer)] = str(seq)
             yield
             self.head = seq
+            for listener in self._committed:
+                listener()
 
     def _register(self) -> None:
         """Make sure this writer is listed in ``live.writers`` (see the module docstring)."""

@@ -9,14 +9,16 @@ from pathlib import Path
 import pytest
 
 from needgraph.api import balance
-from needgraph.api.balance import WorkerTable, create_table
+from needgraph.api.balance import _SLOT, WorkerTable, create_table
+
+OPEN, WRITES = 1, 2  # a slot's cells after the process id
 
 
 def _other_worker(path: Path, connections: int) -> memoryview:
     """Slot 1 of the table, held by a running process (this test's parent) with ``connections``."""
     with path.open("r+b") as handle:
         cells = memoryview(mmap.mmap(handle.fileno(), 0)).cast("q")
-    cells[2], cells[3] = os.getppid(), connections
+    cells[_SLOT], cells[_SLOT + OPEN] = os.getppid(), connections
     return cells
 
 
@@ -33,10 +35,10 @@ def test_a_worker_above_its_share_closes_connections_until_even(tmp_path: Path) 
     table.closed()
     table.closed()  # both clients reconnect: one lands here again, one on the other worker
     table.opened()
-    other[3] = 7
+    other[_SLOT + OPEN] = 7
     assert [table.should_close() for _ in range(3)] == [True, False, False]
     table.closed()
-    other[3] = 8
+    other[_SLOT + OPEN] = 8
     assert table.counts() == [8, 8]
     assert not table.should_close()
 
@@ -60,11 +62,27 @@ def test_a_slot_left_by_a_dead_worker_is_taken_over(tmp_path: Path) -> None:
     path = create_table(1, tmp_path)
     with path.open("r+b") as handle:
         cells = memoryview(mmap.mmap(handle.fileno(), 0)).cast("q")
-    cells[0], cells[1] = 2**22 + 12345, 5  # a process id no process has
+    cells[0], cells[OPEN], cells[WRITES] = 2**22 + 12345, 5, 7  # a process id no process has
     table = WorkerTable(path)
     assert table.index == 0 and table.counts() == [0]
+    table.wrote()
+    assert cells[WRITES] == 8  # counts on: a sum over the slots never goes back
     table.release()
-    assert cells[0] == 0
+    assert cells[0] == 0 and cells[WRITES] == 8
+
+
+def test_a_worker_sees_its_siblings_logged_writes_not_its_own(tmp_path: Path) -> None:
+    path = create_table(3, tmp_path)
+    table = WorkerTable(path)
+    other = _other_worker(path, 0)
+    assert table.sibling_writes() == 0
+    table.wrote()
+    table.wrote()
+    assert table.sibling_writes() == 0
+    other[_SLOT + WRITES] += 1
+    assert table.sibling_writes() == 1
+    other[2 * _SLOT + WRITES] = 4  # a slot no worker holds now still counts what it wrote
+    assert table.sibling_writes() == 5
 
 
 def test_a_table_needs_a_worker() -> None:

@@ -109,6 +109,44 @@ def test_an_outcome_recorded_by_one_process_moves_the_others_rates(
     assert trial(b)[1] == before[1] + 3
 
 
+def test_a_siblings_write_is_seen_at_once_and_an_outsiders_within_the_interval(
+    pair: tuple[Reasoner, Reasoner, LiveSync], trained: Trained,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a, b, _ = pair
+    from needgraph.reasoning import live_sync
+
+    now, siblings, token_reads = [1000.0], [0], [0]
+    monkeypatch.setattr(live_sync.time, "monotonic", lambda: now[0])
+    read_token = b.store.write_token
+
+    def counted() -> str | None:
+        token_reads[0] += 1
+        return read_token()
+
+    monkeypatch.setattr(b.store, "write_token", counted)
+    sync = LiveSync(b.store, interval_s=30.0, sibling_writes=lambda: siblings[0])
+    sync.snapshot()
+    assert sync.catch_up(b) == 0 and token_reads[0] == 1  # the first answer looks
+    quiet = pick(trained[2], 2, complains=False)
+    before = snapshot(b, quiet)
+    for _ in range(3):
+        assert sync.catch_up(b) == 0
+    assert token_reads[0] == 1  # nothing counted, interval not over: no store round trip
+    # a sibling worker records an event and counts it: the next answer catches up at once
+    apply_event(a, Event(quiet[0], EventKind.TAG_CHANGE, tag="tag.monthly_charge", value=480.0))
+    siblings[0] += 1
+    assert sync.catch_up(b) == 1 and token_reads[0] == 2
+    assert snapshot(b, quiet[:1]) == snapshot(a, quiet[:1]) != {quiet[0]: before[quiet[0]]}
+    # a writer outside the server (not counted) is seen once the interval is over
+    apply_event(a, Event(quiet[1], EventKind.TAG_CHANGE, tag="tag.monthly_charge", value=470.0))
+    now[0] += 29.0
+    assert sync.catch_up(b) == 0 and token_reads[0] == 2
+    now[0] += 2.0
+    assert sync.catch_up(b) == 1 and token_reads[0] == 3
+    assert snapshot(b, quiet) == snapshot(a, quiet)
+
+
 def check_similar_offers(r: Reasoner, customers: list[str]) -> int:
     """Assert each action's similar offers equal a count over the union of the top causes'
     customers; return the number of actions checked."""

@@ -19,6 +19,7 @@ import gc
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,19 +46,25 @@ class ModelSlot:
         store: The service's open store.
         settings: Where the model is (``model_path``, ``model_dir``).
         metrics: Records load time and the ``needgraph_model_loaded`` gauge.
-        sync_interval_s: Look for other processes' changes at most this often (0: before every
-            reasoning request; see :class:`~needgraph.reasoning.live_sync.LiveSync`).
+        sync_interval_s: Look for changes of processes outside this server at most this often
+            (0: before every reasoning request; see :class:`~needgraph.reasoning.live_sync.
+            LiveSync`).
         preload_text: Load the text linker for events with the model (before ``/readyz``
             says ready), not on the first text event.
         idle_sync_s: Catch up this often while no request does (0: never), so that a worker
             without requests does not owe its first one every event other workers recorded
             meanwhile (at 3-4 ms per changed customer: 2 s after 550 events).
+        sibling_writes: The other workers' count of logged writes (:meth:`~needgraph.api.
+            balance.WorkerTable.sibling_writes`; ``None``: the only worker). A request after a
+            sibling's write catches up with it, whatever ``sync_interval_s`` says.
     """
 
     def __init__(self, store: GraphStore, settings: Settings, metrics: ApiMetrics,
                  sync_interval_s: float = 0.0, preload_text: bool = True,
-                 idle_sync_s: float = 0.0) -> None:
+                 idle_sync_s: float = 0.0,
+                 sibling_writes: Callable[[], int] | None = None) -> None:
         self.store = store
+        self.sibling_writes = sibling_writes
         self.settings = settings
         self.metrics = metrics
         self.sync_interval_s = sync_interval_s
@@ -141,7 +148,8 @@ class ModelSlot:
             try:
                 path = self.model_path()
                 _set_threads(self.settings.inference_threads)
-                sync = LiveSync(self.store, self.sync_interval_s)
+                sync = LiveSync(self.store, self.sync_interval_s,
+                                sibling_writes=self.sibling_writes)
                 sync.snapshot()  # before the export: later changes are caught up, none missed
                 reasoner = Reasoner.open(self.store, path)
                 reasoner.warm_up()  # full-graph pass, offers, cause index: now, not on a request
