@@ -90,6 +90,9 @@ class CauseScores:
         ranked: Reported causes ``(cause, weight)``, most confident first.
         candidates: Indices of the items on a cause path (the attribution candidates).
         confidence: Confidence in [0, 1] of every cause with evidence (reported or not).
+        score_without: Expected 1-5 score for the domain with the sorted item indices of a key
+            removed, for the variants the attribution pass already ran: ``()`` (none removed)
+            and each candidate alone (``(i,)``). Recommendations reuse them.
     """
 
     p: float
@@ -102,6 +105,7 @@ class CauseScores:
     ranked: list[tuple[str, float]] = field(default_factory=list)
     candidates: list[int] = field(default_factory=list)
     confidence: dict[str, float] = field(default_factory=dict)
+    score_without: dict[tuple[int, ...], float] = field(default_factory=dict)
 
 
 def attribute(
@@ -116,10 +120,11 @@ def attribute(
         evidence: The customer's evidence items (default: :meth:`StarScorer.evidence`).
 
     Returns:
-        ``(items, candidates, (p, score, p_none, attribution))`` for ``domain``: ``p`` /
-        ``score`` the full prediction (P(dissatisfied), expected 1-5 score), ``p_none``
+        ``(items, candidates, (p, score, p_none, attribution), score_without)`` for ``domain``:
+        ``p`` / ``score`` the full prediction (P(dissatisfied), expected 1-5 score), ``p_none``
         P(dissatisfied) without any candidate, ``attribution`` per item (``[len(items)]``,
-        log-odds, 0 for non-candidates).
+        log-odds, 0 for non-candidates); ``score_without`` the expected score without nothing
+        (key ``()``) and without each candidate alone (key ``(i,)``).
     """
     import torch
 
@@ -138,7 +143,9 @@ def attribute(
     attribution = [0.0] * len(items)
     for r, i in enumerate(cand):
         attribution[i] = 0.5 * ((lo[0] - lo[2 + r]) + (lo[2 + m + r] - lo[1]))
-    return items, cand, (float(p[0, d]), float(s[0, d]), float(p[1, d]), attribution)
+    scores = s[: 2 + m, d].tolist()
+    without = {(): scores[0], **{(i,): scores[2 + r] for r, i in enumerate(cand)}}
+    return items, cand, (float(p[0, d]), float(s[0, d]), float(p[1, d]), attribution), without
 
 
 def cause_scores(
@@ -164,7 +171,7 @@ def cause_scores(
     Returns:
         The customer's :class:`CauseScores` for ``domain``.
     """
-    items, cand, (p, score, p_none, attribution) = attribute(ctx, c, domain, evidence)
+    items, cand, (p, score, p_none, attribution), without = attribute(ctx, c, domain, evidence)
     scored = rank_items(ctx, items, cand, attribution, domain, min_weight, min_confidence, relative)
     ranked = scored.ranked
     return CauseScores(
@@ -178,6 +185,7 @@ def cause_scores(
         ranked,
         cand,
         scored.confidence,
+        without,
     )
 
 

@@ -418,12 +418,18 @@ def recommend(
         fixed = strategy_causes(ontology, ctx, sid, causes)
         items = sorted({i for cz in fixed for i, _, _ in cs.paths.get(cz, [])})
         plans.append((sid, fixed, items))
-    _, score = ctx.scorer.score(c, [[]] + [items for _, _, items in plans], cs.items)
-    base = float(score[0, d])
+    # most plans remove nothing or one candidate item: the attribution pass scored those already
+    scored = dict(cs.score_without)
+    todo = [t for t in dict.fromkeys([(), *(tuple(items) for _, _, items in plans)])
+            if t not in scored]
+    if todo:
+        _, score = ctx.scorer.score(c, [list(t) for t in todo], cs.items)
+        scored.update({t: float(score[r, d]) for r, t in enumerate(todo)})
+    base = scored[()]
     actions: list[Action] = []
     weight = dict(cs.ranked)
-    for row, (sid, fixed, _) in enumerate(plans, start=1):
-        uplift = float(score[row, d]) - base
+    for sid, fixed, items in plans:
+        uplift = scored[tuple(items)] - base
         total = sum(weight[cz] for cz in fixed)
         match = (
             sum(weight[cz] * match_strength(ontology, ctx, sid, cz) for cz in fixed) / total
