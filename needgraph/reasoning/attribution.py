@@ -110,7 +110,8 @@ class CauseScores:
 
 def attribute(
     ctx: Context, c: int, domain: str, evidence: Sequence[EvidenceItem] | None = None
-) -> tuple[list[EvidenceItem], list[int], tuple[float, float, float, list[float]]]:
+) -> tuple[list[EvidenceItem], list[int], tuple[float, float, float, list[float]],
+           dict[tuple[int, ...], float]]:
     """Two-point Shapley attribution of the customer's candidate evidence (one batched pass).
 
     Args:
@@ -144,7 +145,8 @@ def attribute(
     for r, i in enumerate(cand):
         attribution[i] = 0.5 * ((lo[0] - lo[2 + r]) + (lo[2 + m + r] - lo[1]))
     scores = s[: 2 + m, d].tolist()
-    without = {(): scores[0], **{(i,): scores[2 + r] for r, i in enumerate(cand)}}
+    without: dict[tuple[int, ...], float] = {(): scores[0]}
+    without.update({(i,): scores[2 + r] for r, i in enumerate(cand)})
     return items, cand, (float(p[0, d]), float(s[0, d]), float(p[1, d]), attribution), without
 
 
