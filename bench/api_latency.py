@@ -16,6 +16,12 @@ Operations: ``predict`` (every domain), ``explain`` and ``recommend`` (one domai
 domain - event to new recommendation) and ``event_text`` (a complaint text: the same plus text
 linking and embedding). Events write to the store: run on a copy (``--copy-sqlite``).
 
+Mixed operations (``--loader wrk`` only): ``mixed_tag`` and ``mixed_text`` run two wrk processes at
+once, ``--users`` clients asking for recommendations and one more client posting events (tag
+changes, complaint texts) back to back - the event stream a recommendation engine sends while
+others read. Each gives two rows: ``recommend+events`` (the readers' latency while events arrive)
+and ``event_tag`` / ``event_text`` at 1 client (event -> new recommendation under read load).
+
 Example (embedded store; Neo4j: ``--store neo4j`` with ``NEO4J_*`` exported)::
 
     python bench/api_latency.py --store sqlite:////tmp/bench-100k/store.db --copy-sqlite \
@@ -51,7 +57,10 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 OPS = ("predict", "explain", "recommend", "event_tag", "event_text")
-TARGETS_MS = {"explain": 50.0, "recommend": 50.0, "event_tag": 100.0, "event_text": 100.0}
+#: Mixed operation -> the event operation one extra client posts while ``--users`` recommend.
+MIXED = {"mixed_tag": "event_tag", "mixed_text": "event_text"}
+TARGETS_MS = {"explain": 50.0, "recommend": 50.0, "event_tag": 100.0, "event_text": 100.0,
+              "recommend+events": 50.0}
 
 
 def _free_port() -> int:
@@ -228,6 +237,50 @@ def request_lines(op: str, inputs: dict[str, Any], k: int = 3, lang: str = "en")
     return lines
 
 
+def _start_wrk(op: str, users: int, seconds: int, env: dict[str, str], folder: Path,
+               base: str, tag: str = "") -> tuple[subprocess.Popen[str], Path]:
+    """Start one wrk process (``bench/wrk_load.lua``) for ``op``; return it and its result file."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("--loader wrk needs wrk on PATH (Debian: apt-get install wrk)")
+    inputs = json.loads(Path(env["BENCH_INPUTS"]).read_text(encoding="utf-8"))
+    requests_file = folder / f"{op}.requests"
+    requests_file.write_text("\n".join(request_lines(op, inputs)) + "\n", encoding="utf-8")
+    result_file = folder / f"{op}-u{users}{tag}-wrk.json"
+    result_file.unlink(missing_ok=True)
+    cmd = ["wrk", "-t", "1", "-c", str(users), "-d", f"{seconds}s", "--timeout", "30s",
+           "-s", str(REPO / "bench" / "wrk_load.lua"), base]
+    proc = subprocess.Popen(cmd, env={**env, "BENCH_REQUESTS": str(requests_file),
+                                      "BENCH_RESULT": str(result_file)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return proc, result_file
+
+
+def _wrk_row(proc: subprocess.Popen[str], result_file: Path, seconds: int) -> dict[str, Any]:
+    """Wait for a wrk process; its result file's numbers (SystemExit when it failed)."""
+    try:
+        _out, err = proc.communicate(timeout=seconds + 300)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise SystemExit(f"wrk did not finish within {seconds + 300} s") from None
+    if proc.returncode != 0 or not result_file.is_file():
+        raise SystemExit(f"wrk failed ({proc.returncode}): {err[-2000:]}")
+    return dict(json.loads(result_file.read_text(encoding="utf-8")))
+
+
+def _wrk_run(op: str, users: int, seconds: int, row: dict[str, Any], server_cpu: float,
+             load_cpu: float, answers: int) -> dict[str, Any]:
+    """One result row of a wrk load (CPU per answer over ``answers`` answers of the run)."""
+    per = max(1, answers)
+    return {
+        "op": op, "users": users, "seconds": seconds, "loader": "wrk",
+        "requests": int(row["requests"]), "failures": int(row["errors"]) + int(row["non2xx"]),
+        "p50_ms": row["p50_ms"], "p95_ms": row["p95_ms"], "p99_ms": row["p99_ms"],
+        "mean_ms": round(row["mean_ms"], 1), "rps": round(row["requests"] / row["seconds"], 1),
+        "server_cpu_ms": round(1000 * server_cpu / per, 2),
+        "locust_cpu_ms": round(1000 * load_cpu / per, 2),
+    }
+
+
 def run_wrk(base: str, op: str, users: int, seconds: int, env: dict[str, str],
             folder: Path, server_pid: int) -> dict[str, Any]:
     """Run one wrk load (``bench/wrk_load.lua``) in a separate process; same fields as locust.
@@ -235,35 +288,40 @@ def run_wrk(base: str, op: str, users: int, seconds: int, env: dict[str, str],
     wrk keeps ``users`` connections, each a closed-loop client, on one thread. Its CPU per
     request is a small fraction of locust's, so it takes little from the server's two cores.
     """
-    if shutil.which("wrk") is None:
-        raise SystemExit("--loader wrk needs wrk on PATH (Debian: apt-get install wrk)")
-    inputs = json.loads(Path(env["BENCH_INPUTS"]).read_text(encoding="utf-8"))
-    requests_file = folder / f"{op}.requests"
-    requests_file.write_text("\n".join(request_lines(op, inputs)) + "\n", encoding="utf-8")
-    result_file = folder / f"{op}-u{users}-wrk.json"
-    cmd = ["wrk", "-t", "1", "-c", str(users), "-d", f"{seconds}s", "--timeout", "30s",
-           "-s", str(REPO / "bench" / "wrk_load.lua"), base]
     server_before = cpu_seconds(server_pid)
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(cmd, env={**env, "BENCH_REQUESTS": str(requests_file),
-                                    "BENCH_RESULT": str(result_file)},
-                          capture_output=True, text=True, timeout=seconds + 300)
+    proc, result_file = _start_wrk(op, users, seconds, env, folder, base)
+    row = _wrk_row(proc, result_file, seconds)
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_cpu = cpu_seconds(server_pid) - server_before
     load_cpu = (children_after.ru_utime + children_after.ru_stime
                 - children_before.ru_utime - children_before.ru_stime)
-    if done.returncode != 0 or not result_file.is_file():
-        raise SystemExit(f"wrk failed ({done.returncode}): {done.stderr[-2000:]}")
-    row = json.loads(result_file.read_text(encoding="utf-8"))
-    answers = max(1, int(row["requests"]))
-    return {
-        "op": op, "users": users, "seconds": seconds, "loader": "wrk",
-        "requests": int(row["requests"]), "failures": int(row["errors"]) + int(row["non2xx"]),
-        "p50_ms": row["p50_ms"], "p95_ms": row["p95_ms"], "p99_ms": row["p99_ms"],
-        "mean_ms": round(row["mean_ms"], 1), "rps": round(row["requests"] / row["seconds"], 1),
-        "server_cpu_ms": round(1000 * server_cpu / answers, 2),
-        "locust_cpu_ms": round(1000 * load_cpu / answers, 2),
-    }
+    return _wrk_run(op, users, seconds, row, server_cpu, load_cpu, int(row["requests"]))
+
+
+def run_mixed(base: str, op: str, users: int, seconds: int, env: dict[str, str],
+              folder: Path, server_pid: int) -> list[dict[str, Any]]:
+    """``users`` clients recommending while one more posts events, two wrk processes at once.
+
+    Returns two rows: ``recommend+events`` (the readers) and the event operation at 1 client.
+    CPU per answer is the run's total over all answers of both (one server serves both).
+    """
+    event_op = MIXED[op]
+    server_before = cpu_seconds(server_pid)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    readers = _start_wrk("recommend", users, seconds, env, folder, base, tag="-mixed")
+    writer = _start_wrk(event_op, 1, seconds, env, folder, base, tag="-mixed")
+    read_row = _wrk_row(*readers, seconds)
+    event_row = _wrk_row(*writer, seconds)
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = cpu_seconds(server_pid) - server_before
+    load_cpu = (children_after.ru_utime + children_after.ru_stime
+                - children_before.ru_utime - children_before.ru_stime)
+    answers = int(read_row["requests"]) + int(event_row["requests"])
+    return [_wrk_run("recommend+events", users, seconds, read_row, server_cpu, load_cpu,
+                     answers),
+            _wrk_run(event_op, 1, seconds, event_row, server_cpu, load_cpu, answers)
+            | {"under_load": users}]
 
 
 def warm_up(base: str, key: str, inputs: dict[str, Any], ops: list[str]) -> None:
@@ -321,10 +379,12 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     for run in result["runs"]:
         target = TARGETS_MS.get(run["op"])
-        verdict = "" if target is None or run["users"] != result["users"] else (
+        measured_at = run.get("under_load", run["users"])
+        verdict = "" if target is None or measured_at != result["users"] else (
             f"< {target:.0f}: {'met' if run['p95_ms'] < target else 'missed'}")
+        op = run["op"] + (f" (while {run['under_load']} read)" if "under_load" in run else "")
         lines.append(
-            f"| {result['label']} | {run['op']} | {run.get('loader', 'locust')} | "
+            f"| {result['label']} | {op} | {run.get('loader', 'locust')} | "
             f"{run['users']} | {run['requests']} | "
             f"{run['failures']} | {run['p50_ms']:.0f} | {run['p95_ms']:.0f} | "
             f"{run['p99_ms']:.0f} | {run['rps']} | {run.get('server_cpu_ms', '')} | "
@@ -342,7 +402,8 @@ def main() -> None:
     p.add_argument("--ontology", type=Path, default=REPO / "ontology")
     p.add_argument("--label", default=None, help="store name in the table")
     p.add_argument("--domain", default=None, help="domain (default: the model's first)")
-    p.add_argument("--ops", default=",".join(OPS), help="comma-separated operations")
+    p.add_argument("--ops", default=",".join(OPS),
+                   help="comma-separated operations; also mixed_tag, mixed_text (--loader wrk)")
     p.add_argument("--loader", default="locust",
                    help="load generator in the second process: locust, wrk (far less CPU per "
                         "request), or both in turn per operation (locust,wrk)")
@@ -362,6 +423,15 @@ def main() -> None:
     loaders = [name for name in args.loader.split(",") if name]
     if not loaders or set(loaders) - {"locust", "wrk"}:
         p.error(f"--loader {args.loader!r}: choose locust, wrk or locust,wrk")
+    ops = [op for op in args.ops.split(",") if op]
+    unknown = [op for op in ops if op not in OPS and op not in MIXED]
+    if unknown:
+        p.error(f"--ops: unknown operation {unknown[0]!r}; choose from "
+                f"{', '.join([*OPS, *MIXED])}")
+    if any(op in MIXED for op in ops) and "wrk" not in loaders:
+        p.error("--ops mixed_tag/mixed_text run two wrk processes at once: add --loader wrk")
+    warm_ops = sorted({MIXED.get(op, op) for op in ops} | (
+        {"recommend"} if any(op in MIXED for op in ops) else set()))
     work = Path(tempfile.mkdtemp(prefix="needgraph-api-bench-"))
     store = copy_sqlite(args.store, work) if args.copy_sqlite else args.store
     admin = "bench-" + secrets.token_urlsafe(24)
@@ -381,14 +451,19 @@ def main() -> None:
         domain = args.domain or info["domains"][0]
         inputs = read_inputs(args, domain)
         (work / "inputs.json").write_text(json.dumps(inputs, ensure_ascii=False), "utf-8")
-        ops = [op for op in args.ops.split(",") if op]
         with ThreadPoolExecutor(4 * args.workers) as pool:  # fresh connections: every worker
-            list(pool.map(lambda _i: warm_up(server.base, issued["key"], inputs, ops),
+            list(pool.map(lambda _i: warm_up(server.base, issued["key"], inputs, warm_ops),
                           range(4 * args.workers)))
         load_env = {**os.environ, "BENCH_KEY": issued["key"],
                     "BENCH_INPUTS": str(work / "inputs.json"), "BENCH_WAIT": str(args.wait)}
         runs = []
         for op in ops:
+            if op in MIXED:
+                for run in run_mixed(server.base, op, args.users, args.duration, load_env, work,
+                                     server.proc.pid):
+                    print(json.dumps(run), flush=True)
+                    runs.append(run)
+                continue
             for users in ([1] if args.single else []) + [args.users]:
                 seconds = args.duration if users == args.users else max(15, args.duration // 2)
                 for loader in loaders:
