@@ -78,7 +78,7 @@ def refresh_customer(reasoner: Reasoner, customer: str) -> None:
         new_customer = c is None
         with torch.no_grad():
             if c is None:
-                c = append_customer(scorer, data, customer)
+                c = append_customer(scorer, data, customer, keys.rows)
             new_utts = append_utterances(ctx, data, schema, keys, star, c)
             lists = edge_lists(schema, keys, star)
             changed = new_customer or bool(new_utts)

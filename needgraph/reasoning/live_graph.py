@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from needgraph.errors import ModelMismatchError
 from needgraph.reasoning.live_edges import CustomerEdges, customer_edges
+from needgraph.reasoning.live_grow import RowBuffers
 from needgraph.reasoning.live_star import OUT, Edge, KeyIndex, Star
 
 if TYPE_CHECKING:
@@ -22,27 +23,28 @@ if TYPE_CHECKING:
     from needgraph.reasoning.explain import Context, StarScorer
     from needgraph.reasoning.features import EdgeType, FeatureSchema
 
-def append_customer(scorer: StarScorer, data: HeteroData, customer: str) -> int:
+def append_customer(scorer: StarScorer, data: HeteroData, customer: str,
+                    grow: RowBuffers) -> int:
     """Append a customer row everywhere the graph and the scorer index customers."""
-    import torch
+
+    def zero_row(t: Tensor) -> Tensor:
+        return grow.append(t, t.new_zeros((1, *t.shape[1:])))
 
     cust = data["customer"]
     c = int(cust.num_nodes)
     cust.node_key.append(customer)
     cust.num_nodes = c + 1
-    cust.x = torch.cat([cust.x, torch.zeros(1, cust.x.shape[1], dtype=cust.x.dtype)])
-    cust.y = torch.cat([cust.y, torch.zeros(1, cust.y.shape[1], dtype=cust.y.dtype)])
-    cust.y_mask = torch.cat([cust.y_mask, torch.zeros(1, cust.y_mask.shape[1], dtype=torch.bool)])
+    cust.x, cust.y, cust.y_mask = zero_row(cust.x), zero_row(cust.y), zero_row(cust.y_mask)
     scorer.x = cust.x
     scorer.index[customer] = c
     if scorer.labels is not None:  # label trick: a new customer shows no label
-        scorer.labels = torch.cat([scorer.labels, torch.zeros(1, scorer.labels.shape[1])])
+        scorer.labels = zero_row(scorer.labels)
     for et in scorer.in_types:
         src, w, ptr = scorer._in[et]
-        scorer._in[et] = (src, w, torch.cat([ptr, ptr[-1:]]))
+        scorer._in[et] = (src, w, grow.append(ptr, ptr[-1:].clone()))
     for layers in scorer.states:
         for h in layers:
-            h["customer"] = torch.cat([h["customer"], torch.zeros(1, h["customer"].shape[1])])
+            h["customer"] = zero_row(h["customer"])
     return c
 
 
@@ -90,12 +92,13 @@ def append_utterances(ctx: Context, data: HeteroData, schema: FeatureSchema, key
             append_edge(data, ("utterance", name, dst_t), u, d, _weight(rel, "confidence"), None)
             if name == "mentions" and dst_t == "cause":
                 ctx.concepts.mentions[key].append((rel.end.key, _weight(rel, "confidence")))
-    utt.x = torch.cat([utt.x, rows])
+    utt.x = keys.rows.append(utt.x, rows.to(utt.x.dtype))
     for layers in ctx.scorer.states:
         for h in layers:
             if "utterance" in h:
-                h["utterance"] = torch.cat([h["utterance"], torch.zeros(len(fresh),
-                                                                        h["utterance"].shape[1])])
+                state = h["utterance"]
+                h["utterance"] = keys.rows.append(state, state.new_zeros(len(fresh),
+                                                                         *state.shape[1:]))
     return added
 
 

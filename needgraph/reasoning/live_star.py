@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from needgraph.errors import CustomerNotFoundError
 from needgraph.graph.records import Node, NodeRef, Relationship
+from needgraph.reasoning.live_grow import RowBuffers
 
 if TYPE_CHECKING:
     import numpy as np
@@ -108,6 +109,8 @@ class KeyIndex:
         self._tables: dict[str, dict[str, int]] = {}
         #: Customer index -> bytes of the feature-row inputs last encoded (skips re-encoding).
         self.row_inputs: dict[int, bytes] = {}
+        #: Spare rows behind the node tensors that appends grow (customers, utterances).
+        self.rows = RowBuffers()
 
     def of(self, node_type: str) -> dict[str, int]:
         """Key -> index of ``node_type`` (kept current by the appends of a refresh)."""
