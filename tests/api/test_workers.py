@@ -111,7 +111,12 @@ def test_both_workers_answer_and_see_each_others_events(
         time.sleep(OUTSIDE_SYNC_S + 0.2)
         answers = _many(base, path, key)
         assert all(a.status_code == 200 for a in answers), answers[0].text
-        assert {_home(a.json())["p_dissatisfied"] for a in answers} == {now["p_dissatisfied"]}
+        [seen] = {_home(a.json())["p_dissatisfied"] for a in answers}  # every answer agrees
+        # the workers exported the store after events the session server applied in place (other
+        # nodes' cached states keep a customer's old share: the star's 1/degree approximation),
+        # so the two servers may differ in the 4th decimal; the event moved it far more
+        change = abs(now["p_dissatisfied"] - before["p_dissatisfied"])
+        assert abs(seen - now["p_dissatisfied"]) < 0.1 * change, (seen, now, before)
     # recorded by one of the two workers: its sibling's next answers reflect it at once (the
     # workers count their writes in shared memory), long before the interval runs out
     for i, score in enumerate((1, 5)):

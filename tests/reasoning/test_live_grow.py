@@ -48,5 +48,5 @@ def test_rows_of_another_shape_or_dtype_are_refused() -> None:
     grow = RowBuffers()
     with pytest.raises(ValueError, match=r"shape \(1, 3\)"):
         grow.append(torch.zeros(2, 2), torch.zeros(1, 3))
-    with pytest.raises(ValueError, match="torch.int64"):
+    with pytest.raises(ValueError, match=r"torch\.int64"):
         grow.append(torch.zeros(2, 2), torch.zeros(1, 2, dtype=torch.int64))
