@@ -174,8 +174,8 @@ def answer_event(reasoner: Reasoner, recorded: RecordedEvent, domain: str | None
     """The second half of :func:`apply_event`, for an event already recorded.
 
     The API records an event in a pool thread (its write overlaps other answers) and answers it
-    here, in the model's answer thread, in turn with the reads (:func:`needgraph.api.deps.
-    answer_in_order`).
+    here, in the model's answer thread, before the reads waiting there (:func:`needgraph.api.deps.
+    answer_first`).
 
     Args:
         reasoner: The serving model and graph.

@@ -1,10 +1,11 @@
 """Reads are answered first come, first served, and a read whose client left is never computed;
-an event whose client left is still applied."""
+an event goes before the waiting reads, and an event whose client left is still applied."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,8 @@ def test_reads_run_in_arrival_order_and_a_cancelled_one_never_runs(slot: Any) ->
         tasks = [asyncio.create_task(answer_in_order(slot, answer, i)) for i in range(30)]
         await asyncio.to_thread(first_started.wait, 10)  # every other read is queued behind it
         tasks[7].cancel()  # its client disconnected while it waited
+        for _ in range(3):  # the loop passes the cancel on to the queued call (a callback)
+            await asyncio.sleep(0)
         release.set()
         return await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -67,27 +70,41 @@ def test_without_a_model_the_read_fails_with_the_503_error(slot: Any) -> None:
         asyncio.run(run())
 
 
-def test_an_event_whose_client_left_is_still_answered(slot: Any, monkeypatch: Any) -> None:
-    """Once recorded, an event is applied to the worker's graph even if its client leaves while
-    it waits for its turn: the worker never re-reads its own change-log entries, so a dropped
-    answer would leave the customer's star stale in this worker."""
+def _events_behind_a_held_read(
+    slot: Any, monkeypatch: Any, applied: Callable[[str, str], object]
+) -> tuple[Callable[[str], None], threading.Event, threading.Event]:
+    """Fake a loaded model and an event's two halves (``applied(body, recorded)`` is the answer).
+
+    Returns a read that holds the answer thread until ``release`` is set, and the event its
+    start sets.
+    """
     slot.serving = lambda: "the reasoner"
-    applied: list[str] = []
     monkeypatch.setattr(realtime, "record", lambda slot, body: (f"recorded {body}", "clock"))
     monkeypatch.setattr(realtime, "answer",
-                        lambda reasoner, metrics, body, recorded, *rest: applied.append(recorded))
+                        lambda reasoner, metrics, body, recorded, *rest: applied(body, recorded))
     first_started, release = threading.Event(), threading.Event()
 
     def hold(reasoner: str) -> None:
         first_started.set()
         assert release.wait(10)
 
+    return hold, first_started, release
+
+
+def test_an_event_whose_client_left_is_still_answered(slot: Any, monkeypatch: Any) -> None:
+    """Once recorded, an event is applied to the worker's graph even if its client leaves while
+    it waits for its turn: the worker never re-reads its own change-log entries, so a dropped
+    answer would leave the customer's star stale in this worker."""
+    applied: list[str] = []
+    hold, first_started, release = _events_behind_a_held_read(
+        slot, monkeypatch, lambda body, recorded: applied.append(recorded))
+
     async def run() -> None:
         holder = asyncio.create_task(answer_in_order(slot, hold))
         await asyncio.to_thread(first_started.wait, 10)
         event = asyncio.create_task(realtime.post_event(slot, ApiMetrics(), "e1", 3, "en"))
         for _ in range(100):  # until it is recorded and queued behind the held read
-            if slot.answers._work_queue.qsize():
+            if slot.answers.waiting()[0]:
                 break
             await asyncio.sleep(0.01)
         event.cancel()  # its client disconnected
@@ -99,3 +116,28 @@ def test_an_event_whose_client_left_is_still_answered(slot: Any, monkeypatch: An
 
     asyncio.run(run())
     assert applied == ["recorded e1"]
+
+
+def test_an_event_is_answered_before_the_reads_queued_ahead_of_it(slot: Any,
+                                                                   monkeypatch: Any) -> None:
+    order: list[str] = []
+    hold, first_started, release = _events_behind_a_held_read(
+        slot, monkeypatch, lambda body, recorded: order.append(body))
+
+    def read(reasoner: str, i: int) -> None:
+        order.append(f"read{i}")
+
+    async def run() -> None:
+        holder = asyncio.create_task(answer_in_order(slot, hold))
+        await asyncio.to_thread(first_started.wait, 10)
+        reads = [asyncio.create_task(answer_in_order(slot, read, i)) for i in range(5)]
+        event = asyncio.create_task(realtime.post_event(slot, ApiMetrics(), "event", 3, "en"))
+        for _ in range(100):  # until it is recorded and queued
+            if slot.answers.waiting() == (1, 5):
+                break
+            await asyncio.sleep(0.01)
+        release.set()
+        await asyncio.gather(holder, event, *reads)
+
+    asyncio.run(run())
+    assert order == ["event", "read0", "read1", "read2", "read3", "read4"]

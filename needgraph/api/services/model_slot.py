@@ -20,13 +20,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from needgraph.api.errors import ModelNotLoadedError
 from needgraph.api.metrics import ApiMetrics
+from needgraph.api.services.answer_queue import AnswerQueue
 from needgraph.config import Settings
 from needgraph.errors import ModelNotFoundError, NeedgraphError
 from needgraph.graph.base import GraphStore
@@ -80,9 +80,9 @@ class ModelSlot:
         self._reasoner: Reasoner | None = None
         self._load_lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        #: The one thread that answers reads with the model, in arrival order (see
-        #: :func:`needgraph.api.deps.answer_in_order`).
-        self.answers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="needgraph-answer")
+        #: The one thread that answers with the model: events first, reads in arrival order
+        #: (see :func:`needgraph.api.deps.answer_in_order` and :func:`~.deps.answer_first`).
+        self.answers = AnswerQueue("needgraph-answer")
 
     # -- loading --------------------------------------------------------------------------
     def model_path(self) -> Path:

@@ -1,13 +1,14 @@
 """Real-time events and action outcomes: HTTP bodies -> the ingest events module, timed.
 
 An event is recorded like an ingested row (:func:`record`, in a pool thread), then, in the model's
-answer thread in turn with the reads, the customer's star is re-read into the loaded reasoner and
-the prediction and top actions are computed again, without retraining (:func:`answer`, see
-:func:`needgraph.reasoning.live.answer_event`). An outcome is
-recorded like an offers-file row (:func:`needgraph.ingest.events.record_outcome`) and changes the
-acceptance rates recommendations use at once; with a model loaded the customer's star is refreshed
-too and the answer carries the actions afterwards (:func:`needgraph.reasoning.live.apply_outcome`).
-Both are idempotent by their id.
+answer thread before the reads waiting there (:func:`~needgraph.api.deps.answer_first`), the
+customer's star is re-read into the loaded reasoner and the prediction and top actions are
+computed again, without retraining (:func:`answer`, see
+:func:`needgraph.reasoning.live.answer_event`). An outcome is recorded like an offers-file row
+(:func:`needgraph.ingest.events.record_outcome`) and changes the acceptance rates recommendations
+use at once; with a model loaded the customer's star is refreshed too and the answer carries the
+actions afterwards (:func:`needgraph.reasoning.live.apply_outcome`). Both are idempotent by their
+id.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.concurrency import run_in_threadpool
 
-from needgraph.api.deps import answer_in_order
+from needgraph.api.deps import answer_first
 from needgraph.api.metrics import ApiMetrics
 from needgraph.api.schemas.events import EventCreate, OutcomeCreate
 from needgraph.api.services.model_slot import ModelSlot
@@ -74,7 +75,7 @@ async def post_event(
 
     async def record_then_answer() -> dict[str, Any]:
         recorded, clock = await run_in_threadpool(record, slot, body)
-        return await answer_in_order(
+        return await answer_first(
             slot, answer, metrics, body, recorded, clock, k, lang, all_domains
         )
 
