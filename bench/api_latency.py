@@ -21,6 +21,9 @@ once, ``--users`` clients asking for recommendations and one more client posting
 changes, complaint texts) back to back - the event stream a recommendation engine sends while
 others read. Each gives two rows: ``recommend+events`` (the readers' latency while events arrive)
 and ``event_tag`` / ``event_text`` at 1 client (event -> new recommendation under read load).
+``--event-pause MS`` has the event client wait MS after each answer: it holds the event rate
+(about ``1000 / (MS + latency)`` per second) when comparing two versions, where a closed loop
+would post more events with the faster one and take more of the cores from the readers.
 
 Example (embedded store; Neo4j: ``--store neo4j`` with ``NEO4J_*`` exported)::
 
@@ -238,8 +241,11 @@ def request_lines(op: str, inputs: dict[str, Any], k: int = 3, lang: str = "en")
 
 
 def _start_wrk(op: str, users: int, seconds: int, env: dict[str, str], folder: Path,
-               base: str, tag: str = "") -> tuple[subprocess.Popen[str], Path]:
-    """Start one wrk process (``bench/wrk_load.lua``) for ``op``; return it and its result file."""
+               base: str, tag: str = "", pause_ms: int = 0) -> tuple[subprocess.Popen[str], Path]:
+    """Start one wrk process (``bench/wrk_load.lua``) for ``op``; return it and its result file.
+
+    ``pause_ms`` > 0: each connection waits that long after an answer before its next request.
+    """
     if shutil.which("wrk") is None:
         raise SystemExit("--loader wrk needs wrk on PATH (Debian: apt-get install wrk)")
     inputs = json.loads(Path(env["BENCH_INPUTS"]).read_text(encoding="utf-8"))
@@ -250,7 +256,8 @@ def _start_wrk(op: str, users: int, seconds: int, env: dict[str, str], folder: P
     cmd = ["wrk", "-t", "1", "-c", str(users), "-d", f"{seconds}s", "--timeout", "30s",
            "-s", str(REPO / "bench" / "wrk_load.lua"), base]
     proc = subprocess.Popen(cmd, env={**env, "BENCH_REQUESTS": str(requests_file),
-                                      "BENCH_RESULT": str(result_file)},
+                                      "BENCH_RESULT": str(result_file),
+                                      "BENCH_PAUSE_MS": str(pause_ms)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     return proc, result_file
 
@@ -300,8 +307,12 @@ def run_wrk(base: str, op: str, users: int, seconds: int, env: dict[str, str],
 
 
 def run_mixed(base: str, op: str, users: int, seconds: int, env: dict[str, str],
-              folder: Path, server_pid: int) -> list[dict[str, Any]]:
+              folder: Path, server_pid: int, pause_ms: int = 0) -> list[dict[str, Any]]:
     """``users`` clients recommending while one more posts events, two wrk processes at once.
+
+    ``pause_ms`` > 0: the event client waits that long after each answer (events at a rate
+    set by the test, not by how fast they are answered: a faster event answer would otherwise
+    mean more events, and more work taken from the readers).
 
     Returns two rows: ``recommend+events`` (the readers) and the event operation at 1 client.
     CPU per answer is the run's total over all answers of both (one server serves both).
@@ -310,7 +321,8 @@ def run_mixed(base: str, op: str, users: int, seconds: int, env: dict[str, str],
     server_before = cpu_seconds(server_pid)
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     readers = _start_wrk("recommend", users, seconds, env, folder, base, tag="-mixed")
-    writer = _start_wrk(event_op, 1, seconds, env, folder, base, tag="-mixed")
+    writer = _start_wrk(event_op, 1, seconds, env, folder, base, tag="-mixed",
+                        pause_ms=pause_ms)
     read_row = _wrk_row(*readers, seconds)
     event_row = _wrk_row(*writer, seconds)
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -321,7 +333,7 @@ def run_mixed(base: str, op: str, users: int, seconds: int, env: dict[str, str],
     return [_wrk_run("recommend+events", users, seconds, read_row, server_cpu, load_cpu,
                      answers),
             _wrk_run(event_op, 1, seconds, event_row, server_cpu, load_cpu, answers)
-            | {"under_load": users}]
+            | {"under_load": users, "pause_ms": pause_ms}]
 
 
 def warm_up(base: str, key: str, inputs: dict[str, Any], ops: list[str]) -> None:
@@ -382,7 +394,10 @@ def markdown(result: dict[str, Any]) -> str:
         measured_at = run.get("under_load", run["users"])
         verdict = "" if target is None or measured_at != result["users"] else (
             f"< {target:.0f}: {'met' if run['p95_ms'] < target else 'missed'}")
-        op = run["op"] + (f" (while {run['under_load']} read)" if "under_load" in run else "")
+        op = run["op"]
+        if "under_load" in run:
+            paused = f", {run['pause_ms']} ms apart" if run.get("pause_ms") else ""
+            op += f" (while {run['under_load']} read{paused})"
         lines.append(
             f"| {result['label']} | {op} | {run.get('loader', 'locust')} | "
             f"{run['users']} | {run['requests']} | "
@@ -412,6 +427,8 @@ def main() -> None:
     p.add_argument("--single", action="store_true", help="also run each op with 1 client")
     p.add_argument("--duration", type=int, default=60, help="seconds per operation")
     p.add_argument("--wait", type=float, default=0.0, help="think time per client (s)")
+    p.add_argument("--event-pause", type=int, default=0, metavar="MS",
+                   help="mixed ops: the event client's pause after each answer (0: none)")
     p.add_argument("--sample", type=int, default=5000, help="customers sampled")
     p.add_argument("--tag", default="tag.network.broadband.evening_latency_p95_ms")
     p.add_argument("--tag-values", type=float, nargs="+", default=[40.0, 230.0])
@@ -460,7 +477,7 @@ def main() -> None:
         for op in ops:
             if op in MIXED:
                 for run in run_mixed(server.base, op, args.users, args.duration, load_env, work,
-                                     server.proc.pid):
+                                     server.proc.pid, args.event_pause):
                     print(json.dumps(run), flush=True)
                     runs.append(run)
                 continue

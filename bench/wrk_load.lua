@@ -9,6 +9,7 @@
 --                   a body's "@ID@" is replaced by a fresh event id (every event writes)
 --   BENCH_KEY       the API key (X-API-Key)
 --   BENCH_RESULT    where done() writes {"requests", "errors", "non2xx", "p50_ms", ...} as JSON
+--   BENCH_PAUSE_MS  optional: each connection waits this long after an answer (wrk's delay())
 -- Each thread starts at its own seeded place in the file and picks lines at random.
 
 local lines = {}
@@ -24,6 +25,13 @@ local function load_lines()
 end
 
 local threads = {}
+
+local pause_ms = tonumber(os.getenv("BENCH_PAUSE_MS") or "0") or 0
+if pause_ms > 0 then -- defined only when asked: wrk schedules a timer per request when it exists
+  function delay()
+    return pause_ms
+  end
+end
 
 function setup(thread)
   thread:set("thread_id", #threads + 1)
