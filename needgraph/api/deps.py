@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from types import UnionType
 from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar, Union, get_args, get_origin
@@ -122,13 +123,8 @@ async def answer_in_order(
     Raises:
         ModelNotLoadedError: No model is loaded (503).
     """
-
-    def run() -> T:
-        return answer(slot.serving(), *args, **kwargs)
-
-    context = contextvars.copy_context()  # the request id reaches the thread's log records
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(slot.answers, context.run, run)
+    return await _queued(slot, slot.answers.submit,
+                         lambda reasoner: answer(reasoner, *args, **kwargs))
 
 
 async def answer_first(
@@ -147,12 +143,15 @@ async def answer_first(
     Raises:
         ModelNotLoadedError: No model is loaded (503).
     """
+    return await _queued(slot, slot.answers.submit_urgent,
+                         lambda reasoner: answer(reasoner, *args, **kwargs))
 
-    def run() -> T:
-        return answer(slot.serving(), *args, **kwargs)
 
-    context = contextvars.copy_context()
-    return await asyncio.wrap_future(slot.answers.submit_urgent(context.run, run))
+def _queued(slot: ModelSlot, submit: Callable[..., Future[T]],
+            call: Callable[[Reasoner], T]) -> asyncio.Future[T]:
+    """``call(reasoner)`` queued by ``submit`` in the answer thread, caught up first."""
+    context = contextvars.copy_context()  # the request id reaches the thread's log records
+    return asyncio.wrap_future(submit(context.run, lambda: call(slot.serving())))
 
 
 async def get_principal(
