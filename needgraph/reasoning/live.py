@@ -173,9 +173,8 @@ def answer_event(reasoner: Reasoner, recorded: RecordedEvent, domain: str | None
                  clock: StepClock | None = None) -> EventResult:
     """The second half of :func:`apply_event`, for an event already recorded.
 
-    The API records an event in a pool thread (its write overlaps other answers) and answers it
-    here, in the model's answer thread, before the reads waiting there (:func:`needgraph.api.deps.
-    answer_first`).
+    The API records an event and answers it here, both in the model's answer thread and before
+    the reads waiting there (:func:`needgraph.api.deps.answer_first`).
 
     Args:
         reasoner: The serving model and graph.
@@ -184,13 +183,11 @@ def answer_event(reasoner: Reasoner, recorded: RecordedEvent, domain: str | None
         k: Actions per domain.
         lang: Sentence language of the actions.
         all_domains: Rank actions for every domain the model predicts.
-        clock: The clock started before recording, with its ``record`` lap (``ms`` then also
-            counts, as ``wait``, the time between recording and this call).
+        clock: The clock started before recording, with its laps so far (``record``; in the
+            API also ``wait``, the time the event was queued).
     """
     if clock is None:
         clock = StepClock()
-    else:
-        clock.lap("wait")
     return _answer(reasoner, recorded, domain, k, lang, all_domains, clock)
 
 

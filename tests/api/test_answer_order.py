@@ -71,15 +71,22 @@ def test_without_a_model_the_read_fails_with_the_503_error(slot: Any) -> None:
 
 
 def _events_behind_a_held_read(
-    slot: Any, monkeypatch: Any, applied: Callable[[str, str], object]
+    slot: Any, monkeypatch: Any, applied: Callable[[str, str], object],
+    recorded_in: list[str] | None = None,
 ) -> tuple[Callable[[str], None], threading.Event, threading.Event]:
     """Fake a loaded model and an event's two halves (``applied(body, recorded)`` is the answer).
 
     Returns a read that holds the answer thread until ``release`` is set, and the event its
-    start sets.
+    start sets. ``recorded_in`` gets the name of the thread each event is recorded in.
     """
     slot.serving = lambda: "the reasoner"
-    monkeypatch.setattr(realtime, "record", lambda slot, body: (f"recorded {body}", "clock"))
+
+    def record(slot: Any, body: str, clock: Any) -> str:
+        if recorded_in is not None:
+            recorded_in.append(threading.current_thread().name)
+        return f"recorded {body}"
+
+    monkeypatch.setattr(realtime, "record", record)
     monkeypatch.setattr(realtime, "answer",
                         lambda reasoner, metrics, body, recorded, *rest: applied(body, recorded))
     first_started, release = threading.Event(), threading.Event()
@@ -92,9 +99,9 @@ def _events_behind_a_held_read(
 
 
 def test_an_event_whose_client_left_is_still_answered(slot: Any, monkeypatch: Any) -> None:
-    """Once recorded, an event is applied to the worker's graph even if its client leaves while
-    it waits for its turn: the worker never re-reads its own change-log entries, so a dropped
-    answer would leave the customer's star stale in this worker."""
+    """Once posted, an event is recorded and applied to the worker's graph even if its client
+    leaves while it waits for its turn: the worker never re-reads its own change-log entries, so
+    a dropped answer would leave the customer's star stale in this worker."""
     applied: list[str] = []
     hold, first_started, release = _events_behind_a_held_read(
         slot, monkeypatch, lambda body, recorded: applied.append(recorded))
@@ -103,7 +110,7 @@ def test_an_event_whose_client_left_is_still_answered(slot: Any, monkeypatch: An
         holder = asyncio.create_task(answer_in_order(slot, hold))
         await asyncio.to_thread(first_started.wait, 10)
         event = asyncio.create_task(realtime.post_event(slot, ApiMetrics(), "e1", 3, "en"))
-        for _ in range(100):  # until it is recorded and queued behind the held read
+        for _ in range(100):  # until it is queued behind the held read
             if slot.answers.waiting()[0]:
                 break
             await asyncio.sleep(0.01)
@@ -120,9 +127,12 @@ def test_an_event_whose_client_left_is_still_answered(slot: Any, monkeypatch: An
 
 def test_an_event_is_answered_before_the_reads_queued_ahead_of_it(slot: Any,
                                                                    monkeypatch: Any) -> None:
+    """And it is recorded there too: its text analysis gets the answer thread's core rather
+    than a share of it against the reads."""
     order: list[str] = []
+    recorded_in: list[str] = []
     hold, first_started, release = _events_behind_a_held_read(
-        slot, monkeypatch, lambda body, recorded: order.append(body))
+        slot, monkeypatch, lambda body, recorded: order.append(body), recorded_in)
 
     def read(reasoner: str, i: int) -> None:
         order.append(f"read{i}")
@@ -132,7 +142,7 @@ def test_an_event_is_answered_before_the_reads_queued_ahead_of_it(slot: Any,
         await asyncio.to_thread(first_started.wait, 10)
         reads = [asyncio.create_task(answer_in_order(slot, read, i)) for i in range(5)]
         event = asyncio.create_task(realtime.post_event(slot, ApiMetrics(), "event", 3, "en"))
-        for _ in range(100):  # until it is recorded and queued
+        for _ in range(100):  # until it is queued
             if slot.answers.waiting() == (1, 5):
                 break
             await asyncio.sleep(0.01)
@@ -141,3 +151,4 @@ def test_an_event_is_answered_before_the_reads_queued_ahead_of_it(slot: Any,
 
     asyncio.run(run())
     assert order == ["event", "read0", "read1", "read2", "read3", "read4"]
+    assert len(recorded_in) == 1 and recorded_in[0].startswith("needgraph-answer")

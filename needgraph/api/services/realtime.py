@@ -1,10 +1,13 @@
 """Real-time events and action outcomes: HTTP bodies -> the ingest events module, timed.
 
-An event is recorded like an ingested row (:func:`record`, in a pool thread), then, in the model's
-answer thread before the reads waiting there (:func:`~needgraph.api.deps.answer_first`), the
-customer's star is re-read into the loaded reasoner and the prediction and top actions are
-computed again, without retraining (:func:`answer`, see
-:func:`needgraph.reasoning.live.answer_event`). An outcome is recorded like an offers-file row
+An event goes to the model's answer thread before the reads waiting there
+(:func:`~needgraph.api.deps.answer_first`); there it is recorded like an ingested row
+(:func:`record`), then the customer's star is re-read into the loaded reasoner and the prediction
+and top actions are computed again, without retraining (:func:`answer`, see
+:func:`needgraph.reasoning.live.answer_event`). Recording in the answer thread, not in a pool
+thread beside it, gives the event's text analysis (the sentence embedding: most of a complaint's
+cost) the core instead of a share of it against the reads (``bench/RESULTS.md``, "Events
+recorded in the answer thread"). An outcome is recorded like an offers-file row
 (:func:`needgraph.ingest.events.record_outcome`) and changes the acceptance rates recommendations
 use at once; with a model loaded the customer's star is refreshed too and the answer carries the
 actions afterwards (:func:`needgraph.reasoning.live.apply_outcome`). Both are idempotent by their
@@ -15,8 +18,6 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Any
-
-from fastapi.concurrency import run_in_threadpool
 
 from needgraph.api.deps import answer_first
 from needgraph.api.metrics import ApiMetrics
@@ -63,30 +64,10 @@ async def post_event(
     lang: str,
     all_domains: bool = False,
 ) -> dict[str, Any]:
-    """Record the event in a pool thread, then answer it in the model's answer thread.
+    """Record and answer the event in the model's answer thread, before the waiting reads.
 
-    Shielded from cancellation: a recorded event is applied to this worker's graph even when its
-    client leaves (a worker never re-reads its own change-log entries).
-
-    Raises:
-        ModelNotLoadedError: No model is loaded (503; nothing is written).
-        EventValidationError: A field is missing or wrong for the kind (422 naming it).
-    """
-
-    async def record_then_answer() -> dict[str, Any]:
-        recorded, clock = await run_in_threadpool(record, slot, body)
-        return await answer_first(
-            slot, answer, metrics, body, recorded, clock, k, lang, all_domains
-        )
-
-    return await asyncio.shield(record_then_answer())
-
-
-def record(slot: ModelSlot, body: EventCreate) -> tuple[RecordedEvent, StepClock]:
-    """Record the event (the first half of an event's answer, in a pool thread).
-
-    Returns:
-        What was recorded, and the step clock started before (its ``record`` lap taken).
+    Shielded from cancellation: an event once posted is recorded and applied to this worker's
+    graph even when its client leaves (a worker never re-reads its own change-log entries).
 
     Raises:
         ModelNotLoadedError: No model is loaded (503; nothing is written).
@@ -94,11 +75,25 @@ def record(slot: ModelSlot, body: EventCreate) -> tuple[RecordedEvent, StepClock
     """
     from needgraph.reasoning.live import StepClock
 
-    slot.require()
-    clock = StepClock()
+    clock = StepClock()  # its first lap, ``wait``, is the time queued
+
+    def record_then_answer(reasoner: Reasoner) -> dict[str, Any]:
+        clock.lap("wait")
+        recorded = record(slot, body, clock)
+        return answer(reasoner, metrics, body, recorded, clock, k, lang, all_domains)
+
+    return await asyncio.shield(answer_first(slot, record_then_answer))
+
+
+def record(slot: ModelSlot, body: EventCreate, clock: StepClock) -> RecordedEvent:
+    """Record the event (the first half of an event's answer); lap ``record`` of ``clock``.
+
+    Raises:
+        EventValidationError: A field is missing or wrong for the kind (422 naming it).
+    """
     recorded = record_event(slot.store, to_event(body))
     clock.lap("record")
-    return recorded, clock
+    return recorded
 
 
 def answer(
@@ -113,8 +108,8 @@ def answer(
 ) -> dict[str, Any]:
     """The recorded event with the customer's new prediction and top-``k`` actions.
 
-    The second half, in the model's answer thread: refresh the customer's star, predict,
-    recommend (:func:`needgraph.reasoning.live.answer_event`).
+    The second half: refresh the customer's star, predict, recommend
+    (:func:`needgraph.reasoning.live.answer_event`).
     """
     from needgraph.reasoning.live import answer_event
 
