@@ -17,7 +17,8 @@ MinConfidenceOption = Annotated[
         "--min-confidence",
         min=0.0,
         max=1.0,
-        help="Smallest confidence (0-1) of a reported cause; higher: fewer, surer causes.",
+        help="Smallest confidence (0-1) of a reported cause (default 0.7); higher: fewer, surer "
+        "causes; 0.5: more, less sure ones.",
     ),
 ]
 

@@ -3,9 +3,10 @@
 Every customer of the segment (an ontology Segment's rule over tag bins, or a ``{tag: bin}``
 filter) is explained with :func:`~needgraph.reasoning.explain.cause_scores`; a cause's
 contribution is its mean path weight over the segment's customers (customers without it count 0),
-its share the fraction of customers whose explanation reports it (it passes the confidence
-threshold of :mod:`needgraph.reasoning.confidence`), and a percentile
-bootstrap over customers gives the interval of the contribution.
+its share the fraction of customers for whom it passes the confidence bar actions use
+(:data:`~needgraph.reasoning.causes.ACTION_MIN_CONFIDENCE`, 0.5: wider than an explanation's
+default, so a segment's picture also counts its likely causes), and a percentile bootstrap over
+customers gives the interval of the contribution.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from needgraph.ontology.rules import evaluate_rule
+from needgraph.reasoning.causes import ACTION_MIN_CONFIDENCE
 from needgraph.reasoning.explain import cause_scores, context
 from needgraph.reasoning.recommend import customer_bins
 
@@ -113,7 +115,8 @@ def drivers(
         members = sorted(rng.sample(members, max_customers))
     if not members:
         return []
-    rows = [cause_scores(ctx, c, domain).causes for c in members]
+    rows = [cause_scores(ctx, c, domain, min_confidence=ACTION_MIN_CONFIDENCE).causes
+            for c in members]
     causes = sorted({cz for r in rows for cz in r})
     m = len(rows)
     out: list[Driver] = []

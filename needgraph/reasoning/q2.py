@@ -14,7 +14,7 @@ Three explainers rank the same customer's evidence items (tag bins, utterances) 
 Every explainer's item weights go through the same ontology paths, the same explaining away and
 the same confidence ranking (:func:`~needgraph.reasoning.explain.rank_items`), so the comparison
 is one of attributions. The baselines report every cause their items point to (as needgraph at
-``min_confidence`` 0, the first row of ``thresholds``): with the 0.5 bar their arbitrary items
+``min_confidence`` 0, the first row of ``thresholds``): with the default bar their arbitrary items
 rarely pass it, and a precision over the few cases they cover would compare nothing.
 
 **Cases.** A case is a customer and the domain they are most dissatisfied with among the domains

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from needgraph.ontology.rules import evaluate_rule
+from needgraph.reasoning.causes import ACTION_MIN_CONFIDENCE
 from needgraph.reasoning.explain import Context, cause_scores, context
 from needgraph.reasoning.sentences import action_sentence
 
@@ -408,7 +409,7 @@ def recommend(
     eligible = eligible_strategies(ontology, customer_bins(ctx, c, evidence))
     if not eligible:
         return []
-    cs = cause_scores(ctx, c, domain, evidence=evidence)
+    cs = cause_scores(ctx, c, domain, min_confidence=ACTION_MIN_CONFIDENCE, evidence=evidence)
     d = ctx.scorer.domains.index(domain)
     causes = [cz for cz, _ in cs.ranked]
     top = tuple(sorted(causes[:3]))

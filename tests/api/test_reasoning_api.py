@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from needgraph.reasoning.causes import MIN_CONFIDENCE
 from tests.api.conftest import REASONING_CUSTOMERS, REASONING_UNLABELLED, Trained, problem
 from tests.api.reasoning_data import reasoning_csv
 
@@ -113,7 +114,7 @@ def test_explain_reports_only_causes_above_the_asked_confidence(model_api: Train
     every = api.get(url, params={"domain": HOME, "min_confidence": 0}).json()
     default = api.get(url, params={"domain": HOME}).json()
     assert every["causes"] and not every["no_strong_driver"]
-    assert all(c["confidence"] >= 0.5 for c in default["causes"])
+    assert all(c["confidence"] >= MIN_CONFIDENCE for c in default["causes"])
     assert {c["cause"] for c in default["causes"]} <= {c["cause"] for c in every["causes"]}
     bar = max(c["confidence"] for c in every["causes"]) + 1e-6
     assert bar < 1.0  # tag evidence: its attributable fraction is never certainty

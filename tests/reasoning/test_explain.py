@@ -13,7 +13,7 @@ pytest.importorskip("torch_geometric")
 
 from needgraph.errors import ReasoningArgumentError  # noqa: E402
 from needgraph.graph.records import Node, NodeRef  # noqa: E402
-from needgraph.reasoning.explain import context, explain, remove_and_score  # noqa: E402
+from needgraph.reasoning.explain import MIN_CONFIDENCE, context, explain, remove_and_score  # noqa: E402
 from needgraph.reasoning.export import export_graph  # noqa: E402
 from needgraph.reasoning.model import ModelConfig  # noqa: E402
 from needgraph.reasoning.train import TrainConfig, fit  # noqa: E402
@@ -121,7 +121,7 @@ def test_each_path_reports_its_causes_confidence(trained: Any) -> None:
     assert exp.paths and set(exp.confidence) == {c for c, _ in exp.causes}
     for path in exp.paths:
         assert 0.0 <= path.confidence <= 1.0
-        assert path.confidence == exp.confidence[path.cause] >= 0.5  # the default threshold
+        assert path.confidence == exp.confidence[path.cause] >= MIN_CONFIDENCE  # the default bar
     assert exp.to_dict()["paths"][0]["confidence"] == exp.paths[0].confidence
     # the complaint is more common among dissatisfied customers, but not certain proof: asking
     # for near-certainty gives the honest answer instead of a weak cause

@@ -15,7 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("torch_geometric")
 
-from needgraph.reasoning.causes import ConceptIndex, rank_causes  # noqa: E402
+from needgraph.reasoning.causes import MIN_CONFIDENCE, ConceptIndex, rank_causes  # noqa: E402
 from needgraph.reasoning.star import EvidenceItem  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -229,7 +229,7 @@ def test_evaluate_q2_cli_prints_one_member_per_method(generated: Any) -> None:
         assert set(doc[method]) == METRICS
     table = _cli(args, env, tmp).stdout
     assert "gnnexplainer" in table and "precision@3" in table and "uplift" in table
-    assert "confidence >= 0.5" in table and doc["min_confidence"] == 0.5
+    assert "confidence >= 0.7" in table and doc["min_confidence"] == MIN_CONFIDENCE == 0.7
     # --min-confidence moves needgraph's bar: at 0 it reports what the table's 0.0 row does
     every = json.loads(_cli([*args, "--min-confidence", "0", "--json"], env, tmp).stdout)
     row = next(r for r in every["thresholds"] if (r["score"], r["threshold"]) == ("confidence", 0))

@@ -13,7 +13,10 @@ pytest.importorskip("torch_geometric")
 
 from needgraph.graph.records import Node, NodeRef, Relationship  # noqa: E402
 from needgraph.ontology.rules import parse_rule  # noqa: E402
+from needgraph.reasoning import recommend as recommend_module  # noqa: E402
+from needgraph.reasoning.causes import ACTION_MIN_CONFIDENCE, MIN_CONFIDENCE  # noqa: E402
 from needgraph.reasoning.drivers import drivers  # noqa: E402
+from needgraph.reasoning.explain import explain  # noqa: E402
 from needgraph.reasoning.export import export_graph  # noqa: E402
 from needgraph.reasoning.model import ModelConfig  # noqa: E402
 from needgraph.reasoning.recommend import invalidate_offers, recommend  # noqa: E402
@@ -102,6 +105,34 @@ def test_recommendation_applies_the_causes_it_resolves(trained) -> None:
     assert by["strategy.care_call"].addresses == ["cause.bill_shock"]
     assert by["strategy.care_call"].model_uplift > 0.0
     assert actions[0].strategy == "strategy.care_call"
+
+
+def test_actions_address_causes_from_their_own_wider_bar(trained, monkeypatch) -> None:
+    """An action addresses a cause once it passes ``ACTION_MIN_CONFIDENCE`` (0.5), below the
+    bar at which an explanation names a cause (0.7 by default): acting on a likely cause is
+    cheaper than asserting it."""
+    assert ACTION_MIN_CONFIDENCE < MIN_CONFIDENCE
+    store, model, data = trained
+    onto = _Ontology(
+        [_strategy("strategy.care_call", ["basic", "plus", "max"], resolves=("cause.bill_shock",))]
+    )
+    key = data["customer"].node_key[_complainer(model, data)]
+    conf = explain(store, model, data, key, DOMAIN, min_confidence=0).confidence["cause.bill_shock"]
+
+    def care_call(bar: float) -> Any:
+        monkeypatch.setattr(recommend_module, "ACTION_MIN_CONFIDENCE", bar)
+        return recommend(store, model, data, key, DOMAIN, k=1, ontology=onto)[0]  # type: ignore[arg-type]
+
+    below, above = care_call(conf - 1e-6), care_call(conf + 1e-6)
+    assert below.addresses == ["cause.bill_shock"] and below.model_uplift > 0.0
+    assert above.addresses == [] and above.model_uplift == 0.0  # nothing left to fix
+
+
+def _complainer(model: Any, data: Any) -> int:
+    """The customer who said something and is most likely dissatisfied."""
+    said = data["customer", "said", "utterance"].edge_index[0].tolist()
+    p = model.predict(data).p_dissatisfied[:, 0]
+    return max(set(said), key=lambda i: float(p[i]))
 
 
 def test_drivers_rank_causes_with_intervals(trained) -> None:

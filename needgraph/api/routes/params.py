@@ -31,10 +31,10 @@ MinConfidenceQuery = Annotated[
     Query(
         ge=0.0,
         le=1.0,
-        description="smallest confidence (0-1) of a reported cause; default 0.5 (more likely "
-        "than not). Higher reports fewer, surer causes (docs/api.md gives the measured "
+        description="smallest confidence (0-1) of a reported cause; default 0.7 (precision "
+        "first). Lower reports more, less sure causes (docs/api.md gives the measured "
         "trade-off); when none passes, the answer is no_strong_driver",
-        examples=[0.7],
+        examples=[0.5],
     ),
 ]
 LangQuery = Annotated[Lang, Query(description="language of the sentences: zh or en")]
