@@ -53,8 +53,8 @@ if TYPE_CHECKING:
     from needgraph.reasoning.recommend import Action
     from needgraph.reasoning.runtime import CustomerPrediction, Reasoner
 
-__all__ = ["EventResult", "OutcomeResult", "Star", "StepClock", "answer_event", "apply_event",
-           "apply_outcome", "read_star", "refresh_customer"]
+__all__ = ["EventResult", "OutcomeResult", "Star", "StepClock", "apply_event", "apply_outcome",
+           "read_star", "refresh_customer"]
 
 
 # --------------------------------------------------------------------------- refresh
@@ -140,7 +140,7 @@ class OutcomeResult:
 
 def apply_event(reasoner: Reasoner, event: Event, *, k: int = 3, lang: str = "en",
                 linker: TextAnalyser | TextPipeline | None = None,
-                all_domains: bool = False) -> EventResult:
+                all_domains: bool = False, clock: StepClock | None = None) -> EventResult:
     """Record ``event``, refresh its customer, then predict and recommend, without retraining.
 
     Actions are ranked for the event's own domain when it names one the model predicts (a
@@ -155,6 +155,8 @@ def apply_event(reasoner: Reasoner, event: Event, *, k: int = 3, lang: str = "en
         lang: Sentence language of the actions.
         linker: Text analyser or pipeline (default: the project's linker, loaded once).
         all_domains: Rank actions for every domain the model predicts.
+        clock: A clock already running, whose laps so far are kept in ``ms`` (the API's: ``wait``,
+            the time the event was queued for the model's answer thread); default: a new one.
 
     Returns:
         The :class:`EventResult` with per-step timings.
@@ -162,33 +164,10 @@ def apply_event(reasoner: Reasoner, event: Event, *, k: int = 3, lang: str = "en
     Raises:
         EventValidationError: The event is invalid (nothing is written).
     """
-    clock = StepClock()
+    clock = StepClock() if clock is None else clock
     recorded = record_event(reasoner.store, event, linker=linker)
     clock.lap("record")
     return _answer(reasoner, recorded, event.domain, k, lang, all_domains, clock)
-
-
-def answer_event(reasoner: Reasoner, recorded: RecordedEvent, domain: str | None = None, *,
-                 k: int = 3, lang: str = "en", all_domains: bool = False,
-                 clock: StepClock | None = None) -> EventResult:
-    """The second half of :func:`apply_event`, for an event already recorded.
-
-    The API records an event and answers it here, both in the model's answer thread and before
-    the reads waiting there (:func:`needgraph.api.deps.answer_first`).
-
-    Args:
-        reasoner: The serving model and graph.
-        recorded: What :func:`~needgraph.ingest.events.record_event` returned.
-        domain: The event's own domain, if it names one.
-        k: Actions per domain.
-        lang: Sentence language of the actions.
-        all_domains: Rank actions for every domain the model predicts.
-        clock: The clock started before recording, with its laps so far (``record``; in the
-            API also ``wait``, the time the event was queued).
-    """
-    if clock is None:
-        clock = StepClock()
-    return _answer(reasoner, recorded, domain, k, lang, all_domains, clock)
 
 
 def _answer(reasoner: Reasoner, recorded: RecordedEvent, domain: str | None, k: int, lang: str,

@@ -71,24 +71,22 @@ def test_without_a_model_the_read_fails_with_the_503_error(slot: Any) -> None:
 
 
 def _events_behind_a_held_read(
-    slot: Any, monkeypatch: Any, applied: Callable[[str, str], object],
+    slot: Any, monkeypatch: Any, applied: Callable[[str], object],
     recorded_in: list[str] | None = None,
 ) -> tuple[Callable[[str], None], threading.Event, threading.Event]:
-    """Fake a loaded model and an event's two halves (``applied(body, recorded)`` is the answer).
+    """Fake a loaded model and an event's application (``applied(body)`` records and answers).
 
     Returns a read that holds the answer thread until ``release`` is set, and the event its
     start sets. ``recorded_in`` gets the name of the thread each event is recorded in.
     """
     slot.serving = lambda: "the reasoner"
 
-    def record(slot: Any, body: str, clock: Any) -> str:
+    def apply(reasoner: str, metrics: Any, body: str, clock: Any, *rest: Any) -> object:
         if recorded_in is not None:
             recorded_in.append(threading.current_thread().name)
-        return f"recorded {body}"
+        return applied(body)
 
-    monkeypatch.setattr(realtime, "record", record)
-    monkeypatch.setattr(realtime, "answer",
-                        lambda reasoner, metrics, body, recorded, *rest: applied(body, recorded))
+    monkeypatch.setattr(realtime, "apply", apply)
     first_started, release = threading.Event(), threading.Event()
 
     def hold(reasoner: str) -> None:
@@ -104,7 +102,7 @@ def test_an_event_whose_client_left_is_still_answered(slot: Any, monkeypatch: An
     a dropped answer would leave the customer's star stale in this worker."""
     applied: list[str] = []
     hold, first_started, release = _events_behind_a_held_read(
-        slot, monkeypatch, lambda body, recorded: applied.append(recorded))
+        slot, monkeypatch, lambda body: applied.append(f"recorded {body}"))
 
     async def run() -> None:
         holder = asyncio.create_task(answer_in_order(slot, hold))
@@ -132,7 +130,7 @@ def test_an_event_is_answered_before_the_reads_queued_ahead_of_it(slot: Any,
     order: list[str] = []
     recorded_in: list[str] = []
     hold, first_started, release = _events_behind_a_held_read(
-        slot, monkeypatch, lambda body, recorded: order.append(body), recorded_in)
+        slot, monkeypatch, lambda body: order.append(body), recorded_in)
 
     def read(reasoner: str, i: int) -> None:
         order.append(f"read{i}")

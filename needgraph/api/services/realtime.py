@@ -1,13 +1,13 @@
 """Real-time events and action outcomes: HTTP bodies -> the ingest events module, timed.
 
 An event goes to the model's answer thread before the reads waiting there
-(:func:`~needgraph.api.deps.answer_first`); there it is recorded like an ingested row
-(:func:`record`), then the customer's star is re-read into the loaded reasoner and the prediction
-and top actions are computed again, without retraining (:func:`answer`, see
-:func:`needgraph.reasoning.live.answer_event`). Recording in the answer thread, not in a pool
-thread beside it, gives the event's text analysis (the sentence embedding: most of a complaint's
-cost) the core instead of a share of it against the reads (``bench/RESULTS.md``, "Events
-recorded in the answer thread"). An outcome is recorded like an offers-file row
+(:func:`~needgraph.api.deps.answer_first`); there it is recorded like an ingested row, then the
+customer's star is re-read into the loaded reasoner and the prediction and top actions are
+computed again, without retraining (:func:`apply`, which runs
+:func:`needgraph.reasoning.live.apply_event`, as the CLI does). Recording in the answer thread,
+not in a pool thread beside it, gives the event's text analysis (the sentence embedding: most of
+a complaint's cost) the core instead of a share of it against the reads (``bench/RESULTS.md``,
+"Events recorded in the answer thread"). An outcome is recorded like an offers-file row
 (:func:`needgraph.ingest.events.record_outcome`) and changes the acceptance rates recommendations
 use at once; with a model loaded the customer's star is refreshed too and the answer carries the
 actions afterwards (:func:`needgraph.reasoning.live.apply_outcome`). Both are idempotent by their
@@ -29,8 +29,6 @@ from needgraph.ingest.events import (
     EventKind,
     Outcome,
     OutcomeStatus,
-    RecordedEvent,
-    record_event,
     record_outcome,
 )
 
@@ -77,44 +75,34 @@ async def post_event(
 
     clock = StepClock()  # its first lap, ``wait``, is the time queued
 
-    def record_then_answer(reasoner: Reasoner) -> dict[str, Any]:
+    def queued(reasoner: Reasoner) -> dict[str, Any]:
         clock.lap("wait")
-        recorded = record(slot, body, clock)
-        return answer(reasoner, metrics, body, recorded, clock, k, lang, all_domains)
+        return apply(reasoner, metrics, body, clock, k, lang, all_domains)
 
-    return await asyncio.shield(answer_first(slot, record_then_answer))
-
-
-def record(slot: ModelSlot, body: EventCreate, clock: StepClock) -> RecordedEvent:
-    """Record the event (the first half of an event's answer); lap ``record`` of ``clock``.
-
-    Raises:
-        EventValidationError: A field is missing or wrong for the kind (422 naming it).
-    """
-    recorded = record_event(slot.store, to_event(body))
-    clock.lap("record")
-    return recorded
+    return await asyncio.shield(answer_first(slot, queued))
 
 
-def answer(
+def apply(
     reasoner: Reasoner,
     metrics: ApiMetrics,
     body: EventCreate,
-    recorded: RecordedEvent,
     clock: StepClock,
     k: int,
     lang: str,
     all_domains: bool = False,
 ) -> dict[str, Any]:
-    """The recorded event with the customer's new prediction and top-``k`` actions.
+    """The event recorded, with the customer's new prediction and top-``k`` actions.
 
-    The second half: refresh the customer's star, predict, recommend
-    (:func:`needgraph.reasoning.live.answer_event`).
+    :func:`needgraph.reasoning.live.apply_event` (what ``needgraph events`` runs), timed on
+    ``clock`` and counted in the metrics.
+
+    Raises:
+        EventValidationError: A field is missing or wrong for the kind (422 naming it).
     """
-    from needgraph.reasoning.live import answer_event
+    from needgraph.reasoning.live import apply_event
 
-    result = answer_event(reasoner, recorded, body.domain, k=k, lang=lang,
-                          all_domains=all_domains, clock=clock)
+    result = apply_event(reasoner, to_event(body), k=k, lang=lang, all_domains=all_domains,
+                         clock=clock)
     metrics.inference.labels("event").observe(result.ms["total"] / 1000)
     outcome = "created" if result.event.created else "duplicate"
     metrics.events.labels(body.kind, outcome).inc()
