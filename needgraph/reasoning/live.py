@@ -167,20 +167,8 @@ def apply_event(reasoner: Reasoner, event: Event, *, k: int = 3, lang: str = "en
     clock = StepClock() if clock is None else clock
     recorded = record_event(reasoner.store, event, linker=linker)
     clock.lap("record")
-    return _answer(reasoner, recorded, event.domain, k, lang, all_domains, clock)
-
-
-def _answer(reasoner: Reasoner, recorded: RecordedEvent, domain: str | None, k: int, lang: str,
-            all_domains: bool, clock: StepClock) -> EventResult:
-    """Refresh the event's customer, predict, recommend; laps of ``clock``."""
-    with reasoner.lock:
-        refresh_customer(reasoner, recorded.customer)
-        clock.lap("refresh")
-        prediction = reasoner.predict([recorded.customer])[0]
-        clock.lap("predict")
-        domains = _action_domains(reasoner, prediction, domain, all_domains)
-        actions = _actions(reasoner, recorded.customer, k, lang, domains)
-        clock.lap("recommend")
+    prediction, actions = _refresh_and_rank(reasoner, recorded.customer, event.domain, k, lang,
+                                            all_domains, clock)
     return EventResult(recorded, prediction, actions, clock.done())
 
 
@@ -194,14 +182,27 @@ def apply_outcome(reasoner: Reasoner, outcome: Outcome, *, k: int = 3,
     clock = StepClock()
     recorded = record_outcome(reasoner.store, outcome)
     clock.lap("record")
-    with reasoner.lock:
-        refresh_customer(reasoner, recorded.customer)
-        clock.lap("refresh")
-        prediction = reasoner.predict([recorded.customer])[0]
-        domains = _action_domains(reasoner, prediction, outcome.domain, all_domains)
-        actions = _actions(reasoner, recorded.customer, k, lang, domains)
-        clock.lap("recommend")
+    _, actions = _refresh_and_rank(reasoner, recorded.customer, outcome.domain, k, lang,
+                                   all_domains, clock)
     return OutcomeResult(recorded, actions, clock.done())
+
+
+def _refresh_and_rank(reasoner: Reasoner, customer: str, domain: str | None, k: int, lang: str,
+                      all_domains: bool, clock: StepClock,
+                      ) -> tuple[CustomerPrediction, dict[str, list[Action]]]:
+    """Refresh the customer's star, predict, rank actions (laps of ``clock``).
+
+    Shared by events and outcomes: laps ``refresh``, ``predict`` and ``recommend``.
+    """
+    with reasoner.lock:
+        refresh_customer(reasoner, customer)
+        clock.lap("refresh")
+        prediction = reasoner.predict([customer])[0]
+        clock.lap("predict")
+        domains = _action_domains(reasoner, prediction, domain, all_domains)
+        actions = _actions(reasoner, customer, k, lang, domains)
+        clock.lap("recommend")
+    return prediction, actions
 
 
 def _action_domains(reasoner: Reasoner, prediction: CustomerPrediction, named: str | None,
